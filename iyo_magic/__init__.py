@@ -1,0 +1,76 @@
+"""iyo_magic: ItsYou.online OAuth tokens and JWTs in Jupyter, in one line.
+
+``%load_ext iyo_magic`` then ``%iyo_token --client-id ORG --aud ORG``. The library parts
+(`login`, `IyoAuth`, `CockpitSession`, the token values) work without IPython.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "JWT",
+    "AccessToken",
+    "CockpitError",
+    "CockpitSession",
+    "ConfigError",
+    "IyoAuth",
+    "IyoError",
+    "LoginRequest",
+    "LoginResult",
+    "OAuthError",
+    "RefreshError",
+    "TransportError",
+    "__version__",
+    "load_ipython_extension",
+    "login",
+    "unload_ipython_extension",
+]
+
+_LAZY = {
+    "JWT": "tokens",
+    "AccessToken": "tokens",
+    "CockpitError": "errors",
+    "ConfigError": "errors",
+    "IyoError": "errors",
+    "OAuthError": "errors",
+    "RefreshError": "errors",
+    "TransportError": "errors",
+    "CockpitSession": "cockpit",
+    "IyoAuth": "auth",
+    "LoginRequest": "login",
+    "LoginResult": "login",
+    "login": "login",
+}
+
+if TYPE_CHECKING:
+    from .auth import IyoAuth
+    from .cockpit import CockpitSession
+    from .errors import CockpitError, ConfigError, IyoError, OAuthError, RefreshError, TransportError
+    from .login import LoginRequest, LoginResult, login
+    from .tokens import JWT, AccessToken
+
+
+def __getattr__(name: str) -> Any:
+    """Import public names on first use, so ``%load_ext`` stays cheap."""
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython) -> None:
+    """Register ``%iyo_token`` (``%load_ext iyo_magic``)."""
+    from .magic import IyoMagics
+
+    ipython.register_magics(IyoMagics)
+
+
+def unload_ipython_extension(ipython) -> None:
+    """Remove ``%iyo_token`` (``%unload_ext iyo_magic``); stored variables stay."""
+    ipython.magics_manager.magics["line"].pop("iyo_token", None)

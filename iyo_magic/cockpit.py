@@ -1,0 +1,72 @@
+"""`CockpitSession`: a `requests.Session` bound to a Cockpit base URL, authenticated by `IyoAuth`.
+
+``iyo_cockpit.get("/ays/repository")`` sends the fresh JWT, and an error answer raises a
+`CockpitError` whose one-line message says what the Cockpit answered and, for a 401, which
+claim it most likely wants.
+"""
+
+from __future__ import annotations
+
+import requests
+
+from .auth import IyoAuth
+from .errors import CockpitError
+from .transport import DEFAULT_TIMEOUT, check_url, first_line
+
+_HINTS_401 = {
+    "Not JWT token": "no JWT was sent; pass auth=iyo_auth or use iyo_cockpit",
+    "No JWT token": "no JWT was sent; pass auth=iyo_auth or use iyo_cockpit",
+    "Your JWT has expired": "the JWT expired and was not renewed; run %iyo_token --fresh",
+    "JWT Error: Invalid audience": "the JWT's aud does not name the Cockpit's organization; "
+    "ask for it with --aud ORG (or drop --aud)",
+    "JWT Error: Invalid issuer": "the JWT was not issued by ItsYou.online",
+    "JWT Error: Signature verification failed.": "the Cockpit trusts another ItsYou.online "
+    "key; check --base-url",
+}
+
+
+class CockpitSession(requests.Session):
+    """Requests to ``base_url`` + path, with `IyoAuth`; errors raise `CockpitError`."""
+
+    def __init__(self, base_url: str, auth: IyoAuth, timeout: float = DEFAULT_TIMEOUT) -> None:
+        super().__init__()
+        self.base_url = check_url(base_url, "Cockpit URL")
+        self.auth = auth
+        self.timeout = timeout
+        self.headers["Accept"] = "application/json"
+
+    def __repr__(self) -> str:
+        return f"<CockpitSession {self.base_url} as {self.auth.jwt.identity}>"
+
+    def url_for(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def request(self, method, url, *args, **kwargs) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeout)
+        response = super().request(method, self.url_for(url), *args, **kwargs)
+        if response.status_code >= 400:
+            raise CockpitError(self.explain(response), response.status_code, first_line(response.text))
+        return response
+
+    def explain(self, response: requests.Response) -> str:
+        path = response.request.path_url.split("?", 1)[0] if response.request else "?"
+        what = f"Cockpit answered {response.status_code} to {response.request.method} {path}"
+        body = first_line(response.text)
+        if response.status_code != 401:
+            try:
+                detail = response.json().get("error") or body
+            except (ValueError, AttributeError):
+                detail = body
+            return f"{what}: {detail}"
+        hint = _HINTS_401.get(body)
+        if hint is None:
+            jwt = self.auth.jwt
+            has = f"globalid={jwt.globalid}" if jwt.globalid else f"username={jwt.username}"
+            scopes = ",".join(jwt.scope) or "none"
+            hint = (
+                "it wants globalid=ORG (an organization JWT) or scope user:memberof:ORG "
+                f"(a user JWT, --scope user:memberof:ORG); this JWT has {has}, scope {scopes}"
+            )
+        return f"{what} {body!r}: {hint}"

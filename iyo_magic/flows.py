@@ -1,0 +1,240 @@
+"""ItsYou.online's OAuth endpoints: one function per grant and endpoint.
+
+Everything this package knows about the real server's protocol and quirks is here, as named
+constants beside the function that needs them (see ``iyo-protocol.md`` in the design notes):
+
+* errors are bare status texts; a bad client secret is **400**, a refused JWT scope **401**;
+* the access token's ``token_type`` says ``bearer`` but the server wants ``Authorization: token``;
+* ``scope`` in the token JSON is comma-separated and usually ends with a comma;
+* ``/v1/oauth/jwt`` answers with a raw ``application/jwt`` body, never JSON;
+* ``response_type=id_token`` on the token endpoint returns the JWT directly (one round trip);
+* JWTs are refreshable only when ``offline_access`` was asked for; there is no OAuth refresh grant.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from urllib.parse import urlencode
+
+from .tokens import JWT, AccessToken
+from .transport import Transport
+
+DEFAULT_BASE_URL = "https://itsyou.online"
+
+ACCESS_TOKEN_PATH = "/v1/oauth/access_token"
+AUTHORIZE_PATH = "/v1/oauth/authorize"
+JWT_PATH = "/v1/oauth/jwt"
+JWT_REFRESH_PATH = "/v1/oauth/jwt/refresh"
+
+#: The scope that makes a JWT refreshable (it is stripped from the JWT's own scope list).
+OFFLINE_ACCESS = "offline_access"
+#: The real server keeps authorization codes for this long; exchange them at once.
+CODE_LIFETIME_SECONDS = 10
+#: Opaque access tokens go in this scheme; JWTs go as "bearer".
+ACCESS_TOKEN_SCHEME = "token"
+JWT_SCHEME = "bearer"
+
+#: The published itsyou.online JWT signing key (ES384, P-384).
+PUBLISHED_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
+MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAES5X8XrfKdx9gYayFITc89wad4usrk0n2
+7MjiGYvqalizeSWTHEpnd7oea9IQ8T5oJjMVH5cc0H5tFSKilFFeh//wngxIyny6
+6+Vq5t5B0V0Ehy01+2ceEon2Y0XDkIKv
+-----END PUBLIC KEY-----
+"""
+
+_TOKEN_ENDPOINT_ADVICE = {
+    400: "client id or secret rejected (or the request is incomplete); check the client id and "
+    "that the secret belongs to it, and for an organization key that the client credentials "
+    "flow is enabled on it",
+    401: "a requested JWT scope is not allowed for these credentials",
+}
+_CODE_EXCHANGE_ADVICE = {
+    400: "code exchange refused: the code is unknown or older than "
+    f"{CODE_LIFETIME_SECONDS} s, the redirect URI differs from the one used to authorize, "
+    "or the client id or secret is wrong",
+}
+
+
+def _jwt_scope_advice(scopes: tuple[str, ...]) -> dict[int, str]:
+    asked = ",".join(scopes) or "(all)"
+    return {
+        401: f"scope {asked} refused for this access token (an organization key can only get "
+        "organization:owner; use --aud ORG for it, or a user key for user:memberof:ORG), "
+        "or the access token expired",
+    }
+
+
+def _jwt_params(scopes, audiences, validity, refreshable) -> dict:
+    """The scope/aud/validity parameters shared by /jwt and the id_token variant."""
+    wanted = [s for s in scopes if s != OFFLINE_ACCESS]
+    if refreshable:
+        wanted.append(OFFLINE_ACCESS)
+    params = {}
+    if wanted:
+        params["scope"] = ",".join(wanted)
+    if audiences:
+        params["aud"] = ",".join(audiences)
+    if validity:
+        params["validity"] = str(int(validity))
+    return params
+
+
+def client_credentials(
+    transport: Transport, base_url: str, client_id: str, client_secret: str
+) -> AccessToken:
+    """Client Credentials grant: an organization API key or a user API key → access token."""
+    what = "access token (client credentials)"
+    received_at = time.time()
+    response = transport.request(
+        "POST",
+        base_url + ACCESS_TOKEN_PATH,
+        what=what,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+    )
+    transport.expect(response, what=what, explain=_TOKEN_ENDPOINT_ADVICE)
+    return _access_token(transport, response, what, client_id, received_at)
+
+
+def authorize_url(
+    base_url: str, client_id: str, redirect_uri: str, scopes: tuple[str, ...], state: str
+) -> str:
+    """The URL the user opens to log in and consent (Authorization Code flow, step 1)."""
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": ",".join(scopes),
+        "state": state,
+    }
+    return f"{base_url}{AUTHORIZE_PATH}?{urlencode(query)}"
+
+
+def new_state() -> str:
+    """An unguessable ``state`` for one authorization request."""
+    return secrets.token_urlsafe(24)
+
+
+def exchange_code(
+    transport: Transport,
+    base_url: str,
+    client_id: str,
+    client_secret: str,
+    code: str,
+    redirect_uri: str,
+    state: str,
+) -> AccessToken:
+    """Authorization Code grant, step 2: code → access token (within 10 s of the redirect)."""
+    what = "access token (authorization code)"
+    received_at = time.time()
+    response = transport.request(
+        "POST",
+        base_url + ACCESS_TOKEN_PATH,
+        what=what,
+        data={
+            "grant_type": "authorization_code",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "state": state,
+        },
+    )
+    transport.expect(response, what=what, explain=_CODE_EXCHANGE_ADVICE)
+    return _access_token(transport, response, what, client_id, received_at)
+
+
+def _access_token(transport, response, what, client_id, received_at) -> AccessToken:
+    body = transport.json(response, what=what)
+    if not isinstance(body.get("access_token"), str) or not body["access_token"]:
+        raise_missing(what, "access_token")
+    return AccessToken.from_response(body, client_id=client_id, received_at=received_at)
+
+
+def raise_missing(what: str, field: str):
+    from .errors import OAuthError
+
+    raise OAuthError(f"{what}: the answer has no {field}; is the base URL an ItsYou.online server?")
+
+
+def jwt_from_access_token(
+    transport: Transport,
+    base_url: str,
+    access_token: str,
+    *,
+    scopes: tuple[str, ...] = (),
+    audiences: tuple[str, ...] = (),
+    validity: int | None = None,
+    refreshable: bool = True,
+    public_key: str | None = None,
+) -> JWT:
+    """``GET /v1/oauth/jwt`` with ``Authorization: token <access token>``."""
+    what = "JWT"
+    response = transport.request(
+        "GET",
+        base_url + JWT_PATH,
+        what=what,
+        params=_jwt_params(scopes, audiences, validity, refreshable),
+        headers={"Authorization": f"{ACCESS_TOKEN_SCHEME} {access_token}"},
+    )
+    transport.expect(response, what=what, explain=_jwt_scope_advice(scopes))
+    return JWT(transport.text(response, what=what), public_key=public_key)
+
+
+def jwt_by_client_credentials(
+    transport: Transport,
+    base_url: str,
+    client_id: str,
+    client_secret: str,
+    *,
+    scopes: tuple[str, ...] = (),
+    audiences: tuple[str, ...] = (),
+    validity: int | None = None,
+    refreshable: bool = True,
+    public_key: str | None = None,
+) -> JWT:
+    """One round trip: client credentials with ``response_type=id_token`` → JWT (no access token)."""
+    what = "JWT (client credentials, response_type=id_token)"
+    data = {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "response_type": "id_token",
+        **_jwt_params(scopes, audiences, validity, refreshable),
+    }
+    response = transport.request(
+        "POST", base_url + ACCESS_TOKEN_PATH, what=what, data=data,
+        headers={"Accept": "application/jwt"},
+    )
+    transport.expect(response, what=what, explain=_TOKEN_ENDPOINT_ADVICE)
+    return JWT(transport.text(response, what=what), public_key=public_key)
+
+
+def refresh_jwt(
+    transport: Transport,
+    base_url: str,
+    jwt: str,
+    *,
+    validity: int | None = None,
+    public_key: str | None = None,
+) -> JWT:
+    """``GET /v1/oauth/jwt/refresh`` with the old (possibly expired) refreshable JWT."""
+    what = "JWT refresh"
+    params = {"validity": str(int(validity))} if validity else None
+    response = transport.request(
+        "GET",
+        base_url + JWT_REFRESH_PATH,
+        what=what,
+        params=params,
+        headers={"Authorization": f"{JWT_SCHEME} {jwt}"},
+    )
+    transport.expect(
+        response,
+        what=what,
+        explain={401: "the refresh token is unknown or expired (unused for 30 days); log in again"},
+    )
+    return JWT(transport.text(response, what=what), public_key=public_key)

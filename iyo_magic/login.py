@@ -1,0 +1,193 @@
+"""The one use case both front ends call: settings and a secret in, tokens and an auth out.
+
+`LoginRequest` holds what the user asked for (no secret); `login()` runs the flow and returns a
+`LoginResult` whose `IyoAuth` renews the JWT by the refresh endpoint when it can, and otherwise
+by running the same flow again with the credentials it was created from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets as _secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import flows
+from .auth import IyoAuth
+from .errors import ConfigError, IyoError, RefreshError
+from .tokens import JWT, AccessToken
+from .transport import DEFAULT_TIMEOUT, Transport, check_url
+
+CLIENT_CREDENTIALS = "client_credentials"
+AUTHORIZATION_CODE = "authorization_code"
+FLOW_ALIASES = {
+    "client_credentials": CLIENT_CREDENTIALS,
+    "cc": CLIENT_CREDENTIALS,
+    "authorization_code": AUTHORIZATION_CODE,
+    "code": AUTHORIZATION_CODE,
+}
+
+
+def canonical_flow(name: str) -> str:
+    try:
+        return FLOW_ALIASES[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown flow {name!r}; use client_credentials (cc) or authorization_code (code)"
+        ) from None
+
+
+def load_public_key(value: str | None) -> str | None:
+    """PEM text, a path to a PEM file, or empty for none."""
+    if not value:
+        return None
+    if "-----BEGIN" in value:
+        return value
+    path = Path(value).expanduser()
+    try:
+        text = path.read_text()
+    except OSError:
+        raise ConfigError(f"JWT public key file {value} cannot be read") from None
+    if "-----BEGIN" not in text:
+        raise ConfigError(f"JWT public key file {value} holds no PEM key")
+    return text
+
+
+@dataclass(frozen=True)
+class LoginRequest:
+    """Everything a login needs except the secret. Equal requests are 'identical calls'."""
+
+    client_id: str
+    base_url: str = flows.DEFAULT_BASE_URL
+    flow: str = CLIENT_CREDENTIALS
+    scopes: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
+    validity: int | None = None
+    refreshable: bool = True
+    want_jwt: bool = True
+    jwt_only: bool = False
+    redirect_uri: str = ""
+    cockpit_url: str = ""
+    public_key: str | None = flows.PUBLISHED_PUBLIC_KEY
+    timeout: float = DEFAULT_TIMEOUT
+
+    def __post_init__(self) -> None:
+        if not self.client_id:
+            raise ConfigError("no client id: pass --client-id or set IYO_CLIENT_ID")
+        object.__setattr__(self, "flow", canonical_flow(self.flow))
+        object.__setattr__(self, "base_url", check_url(self.base_url, "base URL"))
+        if self.cockpit_url:
+            object.__setattr__(self, "cockpit_url", check_url(self.cockpit_url, "Cockpit URL"))
+        if self.validity is not None and self.validity <= 0:
+            raise ConfigError("--validity must be a positive number of seconds")
+        if self.jwt_only and not self.want_jwt:
+            raise ConfigError("--jwt-only and --no-jwt contradict each other; use one")
+        if self.timeout <= 0:
+            raise ConfigError("timeout must be a positive number of seconds")
+
+
+@dataclass
+class LoginResult:
+    """What a login produced; ``access_token`` is None with --jwt-only, ``jwt`` with --no-jwt."""
+
+    request: LoginRequest
+    access_token: AccessToken | None
+    jwt: JWT | None
+    auth: IyoAuth | None
+    secret_fingerprint: str = field(repr=False, default="")
+
+    def is_fresh_for(self, request: LoginRequest, fingerprint: str) -> bool:
+        """True when an identical call may reuse this result without any request."""
+        if request != self.request or not hmac.compare_digest(fingerprint, self.secret_fingerprint):
+            return False
+        token = self.auth.jwt if self.auth else self.access_token
+        return token is not None and token.expires_in > 60
+
+
+_FINGERPRINT_KEY = _secrets.token_bytes(32)
+
+
+def fingerprint(secret: str) -> str:
+    """A keyed hash of the secret, valid for this process only, to tell identical calls apart."""
+    return hmac.new(_FINGERPRINT_KEY, secret.encode(), hashlib.sha256).hexdigest()
+
+
+def login(
+    request: LoginRequest,
+    secret: str,
+    *,
+    transport: Transport | None = None,
+    code_grant: Callable[[Transport, LoginRequest, str], AccessToken] | None = None,
+    on_renew: Callable[[JWT], None] | None = None,
+) -> LoginResult:
+    """Run the flow of ``request`` with ``secret``; the result's auth keeps the JWT fresh.
+
+    ``code_grant`` runs the browser part of the Authorization Code flow and returns the access
+    token; the client-credentials flow needs none.
+    """
+    if not secret:
+        raise ConfigError("empty client secret")
+    transport = transport or Transport(timeout=request.timeout)
+
+    def get_access_token() -> AccessToken:
+        if request.flow == AUTHORIZATION_CODE:
+            if code_grant is None:
+                raise ConfigError("the authorization_code flow needs a browser step; use %iyo_token -f code")
+            return code_grant(transport, request, secret)
+        return flows.client_credentials(transport, request.base_url, request.client_id, secret)
+
+    def get_jwt(access_token: AccessToken | None) -> JWT:
+        options = dict(
+            scopes=request.scopes,
+            audiences=request.audiences,
+            validity=request.validity,
+            refreshable=request.refreshable,
+            public_key=request.public_key,
+        )
+        if access_token is None:
+            return flows.jwt_by_client_credentials(
+                transport, request.base_url, request.client_id, secret, **options
+            )
+        return flows.jwt_from_access_token(transport, request.base_url, access_token, **options)
+
+    direct = request.jwt_only and request.flow == CLIENT_CREDENTIALS
+    access_token = None if direct else get_access_token()
+    if not request.want_jwt:
+        return LoginResult(request, access_token, None, None, fingerprint(secret))
+    jwt = get_jwt(access_token)
+
+    latest = {"access_token": access_token}
+
+    def renew(old: JWT) -> JWT:
+        """Refresh endpoint if refreshable; else a new JWT from a still-valid access token;
+        else the whole flow again (client credentials only: the code flow needs the user)."""
+        try:
+            if old.refreshable:
+                try:
+                    return flows.refresh_jwt(
+                        transport, request.base_url, old,
+                        validity=request.validity, public_key=request.public_key,
+                    )
+                except IyoError:
+                    pass  # the refresh token may be gone; fall through to the other ways
+            if direct:
+                return get_jwt(None)
+            token = latest["access_token"]
+            if token is None or token.expires_in <= 60:
+                if request.flow == AUTHORIZATION_CODE:
+                    raise RefreshError(
+                        "the JWT can no longer be renewed without the user; run %iyo_token -f code again"
+                    )
+                token = latest["access_token"] = get_access_token()
+            return get_jwt(token)
+        except RefreshError:
+            raise
+        except IyoError as exc:
+            raise RefreshError(f"could not renew the JWT: {exc}") from None
+
+    auth = IyoAuth(jwt, renew, on_renew=on_renew)
+    return LoginResult(request, None if direct else access_token, jwt, auth, fingerprint(secret))
+
+

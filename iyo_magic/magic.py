@@ -1,0 +1,297 @@
+"""`%iyo_token`: get an ItsYou.online access token and JWT into the notebook in one line."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shlex
+import sys
+
+from IPython.core.error import StdinNotImplementedError, UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Float, Unicode, default
+
+from . import flows
+from .cockpit import CockpitSession
+from .errors import IyoError
+from .login import LoginRequest, LoginResult, fingerprint, load_public_key, login
+from .tokens import describe_remaining
+from .transport import DEFAULT_TIMEOUT
+
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8976/callback"
+DEFAULT_PREFIX = "iyo"
+SECRET_ENV = "IYO_CLIENT_SECRET"
+
+
+class _SecretRefused(UsageError):
+    pass
+
+
+@magics_class
+class IyoMagics(Magics):
+    """The ``%iyo_token`` magic. Settings: ``%config IyoMagics.<name> = value``."""
+
+    base_url = Unicode(help="ItsYou.online base URL (env IYO_BASE_URL).").tag(config=True)
+    client_id = Unicode(
+        help="Organization globalid or user API key applicationid (env IYO_CLIENT_ID)."
+    ).tag(config=True)
+    redirect_uri = Unicode(
+        help="Redirect URI registered on the API key, for the code flow (env IYO_REDIRECT_URI)."
+    ).tag(config=True)
+    jwt_public_key = Unicode(
+        help="PEM text or path of the key that signs JWTs (env IYO_JWT_PUBLIC_KEY); "
+        "the published itsyou.online key by default."
+    ).tag(config=True)
+    cockpit_url = Unicode(help="Cockpit API base URL (env IYO_COCKPIT_URL).").tag(config=True)
+    timeout = Float(help="Seconds to wait for each HTTP answer (env IYO_TIMEOUT).").tag(config=True)
+
+    @default("base_url")
+    def _default_base_url(self) -> str:
+        return os.environ.get("IYO_BASE_URL") or flows.DEFAULT_BASE_URL
+
+    @default("client_id")
+    def _default_client_id(self) -> str:
+        return os.environ.get("IYO_CLIENT_ID", "")
+
+    @default("redirect_uri")
+    def _default_redirect_uri(self) -> str:
+        return os.environ.get("IYO_REDIRECT_URI") or DEFAULT_REDIRECT_URI
+
+    @default("jwt_public_key")
+    def _default_jwt_public_key(self) -> str:
+        return os.environ.get("IYO_JWT_PUBLIC_KEY") or flows.PUBLISHED_PUBLIC_KEY
+
+    @default("cockpit_url")
+    def _default_cockpit_url(self) -> str:
+        return os.environ.get("IYO_COCKPIT_URL", "")
+
+    @default("timeout")
+    def _default_timeout(self) -> float:
+        try:
+            return float(os.environ.get("IYO_TIMEOUT") or DEFAULT_TIMEOUT)
+        except ValueError:
+            return DEFAULT_TIMEOUT
+
+    def __init__(self, shell=None, **kwargs) -> None:
+        super().__init__(shell=shell, **kwargs)
+        #: The last result per variable prefix.
+        self.results: dict[str, LoginResult] = {}
+
+    @magic_arguments()
+    @argument("-f", "--flow", default="client_credentials",
+              choices=["client_credentials", "cc", "authorization_code", "code"],
+              help="OAuth flow: client_credentials (cc, default) or authorization_code (code).")
+    @argument("--client-id", metavar="ID",
+              help="Organization globalid, or a user API key's applicationid.")
+    @argument("--secret-env", metavar="NAME",
+              help=f"Environment variable holding the client secret (default {SECRET_ENV}).")
+    @argument("--secret-var", metavar="NAME",
+              help="Notebook variable holding the client secret.")
+    @argument("--scope", action="append", default=[], metavar="LIST",
+              help="JWT scopes, comma-separated, may repeat; e.g. user:memberof:myorg.")
+    @argument("--aud", action="append", default=[], metavar="LIST",
+              help="JWT audiences, comma-separated, may repeat; e.g. the Cockpit's organization.")
+    @argument("--validity", type=int, metavar="SECONDS", help="JWT lifetime (can only shorten it).")
+    @argument("--no-refresh", action="store_true",
+              help="Do not ask for offline_access (the JWT is then renewed by a new login).")
+    @argument("--no-jwt", action="store_true", help="Get the access token only.")
+    @argument("--jwt-only", action="store_true",
+              help="One round trip (response_type=id_token): a JWT and no access token.")
+    @argument("--redirect-uri", metavar="URI", help="Redirect URI for the authorization_code flow.")
+    @argument("--base-url", metavar="URL", help="ItsYou.online base URL.")
+    @argument("--cockpit", metavar="URL", help="Cockpit API base URL; makes <prefix>_cockpit.")
+    @argument("-o", "--prefix", default=DEFAULT_PREFIX, metavar="NAME",
+              help="Prefix of the variables to create (default iyo).")
+    @argument("--form", action="store_true", help="Show the login form instead.")
+    @argument("--status", action="store_true", help="Show what is stored (masked), with expiry.")
+    @argument("--clear", action="store_true", help="Forget the tokens of this prefix.")
+    @argument("--fresh", action="store_true",
+              help="Log in again even if an identical earlier call's JWT is still valid.")
+    @line_magic
+    def iyo_token(self, line: str = "") -> None:
+        """Get an ItsYou.online access token and JWT, and keep the JWT fresh.
+
+        Stores in the notebook (prefix ``iyo``, see ``-o``):
+          iyo_access_token  the access token (masked when shown; a str)
+          iyo_jwt           the JWT (masked; .claims, .scope, .expires_at, .refreshable)
+          iyo_auth          requests auth: sends the JWT, renews it before it expires
+          iyo_cockpit       a requests session on the Cockpit URL, when one is known
+
+        The client secret never goes on the line: it is read from $IYO_CLIENT_SECRET (or
+        --secret-env NAME, or --secret-var NAME), else asked for with a masked prompt.
+        Defaults come from %config IyoMagics.<name>, then IYO_* environment variables.
+
+        Examples::
+
+          %iyo_token --client-id myorg --aud myorg
+          %iyo_token --client-id APPLICATION_ID --scope user:memberof:myorg
+          %iyo_token --jwt-only --validity 3600 -o ops
+          %iyo_token --status
+        """
+        args = self._parse(line)
+        prefix = args.prefix
+        if not prefix.isidentifier():
+            raise UsageError(f"--prefix {prefix!r} is not a valid Python name")
+        if args.clear:
+            self._clear(prefix)
+            return
+        if args.status:
+            self._status(prefix)
+            return
+        if args.form:
+            raise UsageError("the login form is not available yet; run %iyo_token without --form")
+        try:
+            request = self._request(args)
+            self._run(args, request)
+        except IyoError as exc:
+            raise UsageError(str(exc)) from None
+
+    # -- parsing ---------------------------------------------------------------------------------
+    def _parse(self, line: str):
+        try:
+            return parse_argstring(self.iyo_token, line)
+        except UsageError:
+            # argparse's message repeats the offending values, which may be a secret: name
+            # only the options.
+            try:
+                words = shlex.split(line)
+            except ValueError:
+                words = line.split()
+            options = sorted({w.split("=", 1)[0] for w in words if w.startswith("-")})
+            shown = f" (options given: {' '.join(options)})" if options else ""
+            raise UsageError(
+                f"%iyo_token: unknown option or bad value{shown}; see %iyo_token? "
+                "(a secret never goes on the line: use $IYO_CLIENT_SECRET or --secret-var)"
+            ) from None
+
+    def _request(self, args) -> LoginRequest:
+        scopes = tuple(s for item in args.scope for s in item.split(",") if s.strip())
+        audiences = tuple(a for item in args.aud for a in item.split(",") if a.strip())
+        return LoginRequest(
+            client_id=args.client_id or self.client_id,
+            base_url=args.base_url or self.base_url,
+            flow=args.flow,
+            scopes=tuple(s.strip() for s in scopes),
+            audiences=tuple(a.strip() for a in audiences),
+            validity=args.validity,
+            refreshable=not args.no_refresh,
+            want_jwt=not args.no_jwt,
+            jwt_only=args.jwt_only,
+            redirect_uri=args.redirect_uri or self.redirect_uri,
+            cockpit_url=args.cockpit or self.cockpit_url,
+            public_key=load_public_key(self.jwt_public_key),
+            timeout=self.timeout,
+        )
+
+    # -- the secret ------------------------------------------------------------------------------
+    def _secret_without_prompt(self, args) -> str:
+        if args.secret_var:
+            if args.secret_var not in self.shell.user_ns:
+                raise UsageError(f"--secret-var {args.secret_var}: no such variable in the notebook")
+            value = self.shell.user_ns[args.secret_var]
+            if not isinstance(value, str) or not value:
+                raise UsageError(f"--secret-var {args.secret_var}: the variable must hold a non-empty string")
+            return value
+        return os.environ.get(args.secret_env or SECRET_ENV, "")
+
+    def _prompt_secret(self, args, request: LoginRequest) -> str:
+        where = f"${args.secret_env or SECRET_ENV}" if not args.secret_var else f"--secret-var {args.secret_var}"
+        no_prompt = UsageError(
+            f"no client secret for {request.client_id}: set {where.lstrip('-')} "
+            "(e.g. in the kernel's environment) or use --secret-var NAME; "
+            "this front end cannot answer a prompt"
+        )
+        in_kernel = getattr(self.shell, "kernel", None) is not None
+        if not in_kernel and not sys.stdin.isatty():
+            raise no_prompt
+        try:
+            secret = getpass.getpass(f"Client secret for {request.client_id}: ")
+        except (StdinNotImplementedError, EOFError, OSError):
+            raise no_prompt from None
+        if not secret:
+            raise UsageError("no client secret given")
+        return secret
+
+    # -- running ---------------------------------------------------------------------------------
+    def _run(self, args, request: LoginRequest) -> None:
+        prefix = args.prefix
+        earlier = self.results.get(prefix)
+        secret = self._secret_without_prompt(args)
+        if not args.fresh and earlier is not None:
+            same_secret = fingerprint(secret) if secret else earlier.secret_fingerprint
+            if earlier.is_fresh_for(request, same_secret):
+                print(f"{summary(earlier, prefix)} (still valid: no request made; --fresh to renew)")
+                return
+        if not secret:
+            secret = self._prompt_secret(args, request)
+        if request.flow == "authorization_code":
+            raise UsageError("the authorization_code flow is not available yet; use -f client_credentials")
+        result = login(request, secret, on_renew=lambda jwt: self._renewed(prefix, result, jwt))
+        self._store(prefix, result)
+        print(summary(result, prefix))
+
+    def _renewed(self, prefix: str, result: LoginResult, jwt) -> None:
+        """Keep ``<prefix>_jwt`` current when `IyoAuth` renews, unless a newer login replaced it."""
+        if self.results.get(prefix) is result:
+            result.jwt = jwt
+            self.shell.user_ns[f"{prefix}_jwt"] = jwt
+
+    def _store(self, prefix: str, result: LoginResult) -> None:
+        self._clear(prefix, quiet=True)
+        self.results[prefix] = result
+        values = {
+            f"{prefix}_access_token": result.access_token,
+            f"{prefix}_jwt": result.jwt,
+            f"{prefix}_auth": result.auth,
+        }
+        if result.auth is not None and result.request.cockpit_url:
+            values[f"{prefix}_cockpit"] = CockpitSession(
+                result.request.cockpit_url, result.auth, timeout=result.request.timeout
+            )
+        self.shell.push({k: v for k, v in values.items() if v is not None})
+
+    def _clear(self, prefix: str, quiet: bool = False) -> None:
+        self.results.pop(prefix, None)
+        removed = []
+        for suffix in ("access_token", "jwt", "auth", "cockpit"):
+            name = f"{prefix}_{suffix}"
+            if name in self.shell.user_ns:
+                del self.shell.user_ns[name]
+                removed.append(name)
+        if not quiet:
+            print(f"cleared {', '.join(removed)}" if removed else f"nothing stored under {prefix}_*")
+
+    def _status(self, prefix: str) -> None:
+        result = self.results.get(prefix)
+        if result is None:
+            print(f"nothing stored under {prefix}_*; run %iyo_token first")
+            return
+        for name, token in (("access_token", result.access_token), ("jwt", result.auth and result.auth.jwt)):
+            if token is not None:
+                print(f"{prefix}_{name}: {token!r}")
+        if result.auth is not None:
+            print(f"{prefix}_auth: renewed {result.auth.renewals} times")
+
+
+def summary(result: LoginResult, prefix: str) -> str:
+    """One line: who, scopes, expiry, and the variables to use next. No token value."""
+    token = result.jwt or result.access_token
+    if token is None:
+        return "iyo: nothing obtained"
+    parts = [f"{token.identity}", f"scope {','.join(token.scope) or '-'}"]
+    if result.jwt is not None:
+        jwt = result.jwt
+        if jwt.audience:
+            parts.append(f"aud {','.join(jwt.audience)}")
+        parts.append(f"JWT expires {describe_remaining(jwt.expires_in)}")
+        parts.append("refreshable" if jwt.refreshable else "renewed by new login")
+        parts.append("signature verified" if jwt.verified else f"signature NOT verified ({jwt.verify_note})")
+    else:
+        parts.append(f"access token expires {describe_remaining(token.expires_in)}")
+    names = [f"{prefix}_{n}" for n in ("access_token", "jwt", "auth") if n != "access_token" or result.access_token]
+    if result.jwt is None:
+        names = [f"{prefix}_access_token"]
+    elif result.request.cockpit_url:
+        names.append(f"{prefix}_cockpit")
+    return f"iyo: {' · '.join(parts)} → {', '.join(names)}"

@@ -1,0 +1,176 @@
+"""The accounts a stand-in knows: organizations with API keys, users with passwords and keys.
+
+The JSON shape (``iyo-magic serve --accounts FILE``)::
+
+    {"organizations": [{"globalid": "org1",
+                        "api_keys": [{"label": "notebook", "secret": "...",
+                                      "client_credentials": true,
+                                      "callback_url": "http://127.0.0.1:8976/callback"}]}],
+     "users": [{"username": "alice", "password": "...", "memberof": ["org1"],
+                "api_keys": [{"applicationid": "...", "secret": "..."}]}]}
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEMO_ORGANIZATION = "cockpit-demo"
+DEMO_CALLBACK_URL = "http://127.0.0.1:8976/callback"
+
+
+@dataclass(frozen=True)
+class OrgApiKey:
+    label: str
+    secret: str = field(repr=False)
+    client_credentials: bool = True
+    callback_url: str = ""
+
+
+@dataclass(frozen=True)
+class UserApiKey:
+    applicationid: str
+    secret: str = field(repr=False)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Organization:
+    globalid: str
+    api_keys: tuple[OrgApiKey, ...] = ()
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    password: str = field(repr=False)
+    memberof: tuple[str, ...] = ()
+    api_keys: tuple[UserApiKey, ...] = ()
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+class AccountsError(ValueError):
+    """The accounts file is not of the documented shape."""
+
+
+@dataclass
+class Accounts:
+    organizations: dict[str, Organization]
+    users: dict[str, User]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Accounts:
+        try:
+            organizations = {
+                org["globalid"]: Organization(
+                    org["globalid"],
+                    tuple(
+                        OrgApiKey(
+                            key.get("label", ""),
+                            key["secret"],
+                            bool(key.get("client_credentials", True)),
+                            key.get("callback_url", ""),
+                        )
+                        for key in org.get("api_keys", [])
+                    ),
+                )
+                for org in data.get("organizations", [])
+            }
+            users = {
+                user["username"]: User(
+                    user["username"],
+                    user.get("password", ""),
+                    tuple(user.get("memberof", [])),
+                    tuple(
+                        UserApiKey(key["applicationid"], key["secret"], key.get("label", ""))
+                        for key in user.get("api_keys", [])
+                    ),
+                )
+                for user in data.get("users", [])
+            }
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise AccountsError(f"accounts: missing or malformed field {exc}") from None
+        return cls(organizations, users)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Accounts:
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise AccountsError(f"accounts file {path}: {type(exc).__name__}: {exc}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def demo(cls) -> Accounts:
+        """The built-in demo accounts (see `DEMO` for the credentials)."""
+        return cls.from_dict(DEMO)
+
+    def org_key(self, client_id: str, secret: str) -> OrgApiKey | None:
+        org = self.organizations.get(client_id)
+        for key in org.api_keys if org else ():
+            if _same(key.secret, secret):
+                return key
+        return None
+
+    def user_key(self, applicationid: str, secret: str) -> User | None:
+        for user in self.users.values():
+            for key in user.api_keys:
+                if key.applicationid == applicationid and _same(key.secret, secret):
+                    return user
+        return None
+
+    def check_password(self, username: str, password: str) -> bool:
+        user = self.users.get(username)
+        return bool(user and user.password and _same(user.password, password))
+
+    def is_member(self, username: str, globalid: str) -> bool:
+        user = self.users.get(username)
+        return bool(user and globalid in user.memberof)
+
+    def callback_urls(self, client_id: str) -> list[str]:
+        org = self.organizations.get(client_id)
+        return [key.callback_url for key in (org.api_keys if org else ()) if key.callback_url]
+
+
+#: Demo credentials: public on purpose, for demos, training and tests only.
+DEMO = {
+    "organizations": [
+        {
+            "globalid": DEMO_ORGANIZATION,
+            "api_keys": [
+                {
+                    "label": "notebook",
+                    "secret": "demo-org-secret-5u8Qk2",
+                    "client_credentials": True,
+                    "callback_url": DEMO_CALLBACK_URL,
+                },
+                {
+                    "label": "browser-only",
+                    "secret": "demo-browser-secret-Zr41mx",
+                    "client_credentials": False,
+                    "callback_url": DEMO_CALLBACK_URL,
+                },
+            ],
+        },
+        {"globalid": "other-org", "api_keys": []},
+    ],
+    "users": [
+        {
+            "username": "alice",
+            "password": "alice-demo-password-R7w",
+            "memberof": [DEMO_ORGANIZATION],
+            "api_keys": [{"applicationid": "alice-notebook", "secret": "alice-api-secret-Hq93Lp", "label": "notebook"}],
+        },
+        {
+            "username": "bob",
+            "password": "bob-demo-password-K2d",
+            "memberof": ["other-org"],
+            "api_keys": [{"applicationid": "bob-notebook", "secret": "bob-api-secret-Xv07Ta", "label": "notebook"}],
+        },
+    ],
+}

@@ -1,0 +1,105 @@
+"""Run the ItsYou.online and Cockpit stand-ins on loopback, in background threads."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from pathlib import Path
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .accounts import DEMO_ORGANIZATION, Accounts
+from .cockpit_server import API_PREFIX, CockpitServer
+from .iyo_server import IyoServer
+from .keys import PUBLIC_KEY_FILE, SigningKey, default_state_dir
+
+LOOPBACK = "127.0.0.1"
+log = logging.getLogger("iyo_magic.server")
+
+
+class PathOnlyLogHandler(WSGIRequestHandler):
+    """Logs method, path and status only: a query string could hold what a client should not
+    have put there (a secret), so it is never written."""
+
+    def log_request(self, code="-", size="-") -> None:
+        path = self.path.split("?", 1)[0]
+        log.info("%s %s %s", self.command, path, getattr(code, "value", code))
+
+
+class StandIns:
+    """Both stand-ins; use as a context manager or call `start` and `stop`.
+
+    >>> with StandIns() as servers:            # doctest: +SKIP
+    ...     os.environ.update(servers.environment())
+    """
+
+    def __init__(
+        self,
+        accounts: Accounts | None = None,
+        *,
+        state_dir: str | Path | None = None,
+        organization: str = DEMO_ORGANIZATION,
+        iyo_port: int = 0,
+        cockpit_port: int = 0,
+        code_lifetime: float = 10.0,
+    ) -> None:
+        self._tempdir = None
+        if state_dir is None:
+            self._tempdir = tempfile.TemporaryDirectory(prefix="iyo-standin-")
+            state_dir = self._tempdir.name
+        self.state_dir = Path(state_dir)
+        self.key = SigningKey.load_or_create(self.state_dir)
+        self.accounts = accounts or Accounts.demo()
+        self.organization = organization
+        self.iyo = IyoServer(self.accounts, self.key, code_lifetime=code_lifetime)
+        self.cockpit = CockpitServer(organization, self.key.public_pem)
+        self._ports = (iyo_port, cockpit_port)
+        self._servers: list[BaseWSGIServer] = []
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def public_key_path(self) -> Path:
+        return self.state_dir / PUBLIC_KEY_FILE
+
+    @property
+    def iyo_url(self) -> str:
+        return f"http://{LOOPBACK}:{self._servers[0].server_port}"
+
+    @property
+    def cockpit_url(self) -> str:
+        return f"http://{LOOPBACK}:{self._servers[1].server_port}{API_PREFIX}"
+
+    def environment(self) -> dict[str, str]:
+        """The ``IYO_*`` variables a client needs to use these stand-ins (no secret)."""
+        return {
+            "IYO_BASE_URL": self.iyo_url,
+            "IYO_COCKPIT_URL": self.cockpit_url,
+            "IYO_JWT_PUBLIC_KEY": str(self.public_key_path),
+        }
+
+    def start(self) -> StandIns:
+        for app, port in zip((self.iyo, self.cockpit), self._ports):
+            server = make_server(LOOPBACK, port, app, threaded=True, request_handler=PathOnlyLogHandler)
+            server.daemon_threads = True
+            thread = threading.Thread(target=server.serve_forever, name="iyo-standin", daemon=True)
+            thread.start()
+            self._servers.append(server)
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._servers, self._threads = [], []
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+
+    def __enter__(self) -> StandIns:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

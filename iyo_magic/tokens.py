@@ -1,0 +1,229 @@
+"""The token values of the contract: `AccessToken` and `JWT`.
+
+Both are `str` subclasses, so they work anywhere a string does (``f"bearer {jwt}"``), but their
+``repr``, pretty-print and HTML display are masked: printing ``iyo_jwt`` in a cell never shows the
+token. Expiry is absolute and timezone-aware, computed once when the token is received.
+No HTTP here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+ISSUER = "itsyouonline"
+JWT_ALGORITHM = "ES384"
+
+
+def split_scopes(text: str | None) -> tuple[str, ...]:
+    """Split a scope string as the server writes it: comma-separated, maybe a trailing comma."""
+    if not text:
+        return ()
+    items = text.replace(" ", ",").split(",")
+    return tuple(item.strip() for item in items if item.strip())
+
+
+def _aware(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+def describe_remaining(seconds: float) -> str:
+    """'in 23h59m', 'in 42s' or 'expired 3m ago'."""
+    past = seconds < 0
+    seconds = int(abs(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        text = f"{hours}h{minutes:02d}m"
+    elif minutes:
+        text = f"{minutes}m{secs:02d}s"
+    else:
+        text = f"{secs}s"
+    return f"expired {text} ago" if past else f"in {text}"
+
+
+class _MaskedToken(str):
+    """A string whose displays never show its value."""
+
+    _kind = "token"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _set(self, **fields: Any) -> None:
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def expires_in(self) -> float:
+        """Seconds until expiry (negative once expired)."""
+        return self.expires_at.timestamp() - time.time()
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_in <= 0
+
+    @property
+    def identity(self) -> str:
+        return self.username or getattr(self, "globalid", "") or "?"
+
+    def _summary(self) -> str:
+        scope = ",".join(self.scope) or "-"
+        when = self.expires_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"{self.identity}, scope {scope}, expires {when} ({describe_remaining(self.expires_in)})"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} (masked) for {self._summary()}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<code>{escape(repr(self))}</code>"
+
+    def __reduce__(self) -> Any:
+        # Pickling (e.g. %store) would write the token to disk: refuse.
+        raise TypeError(f"{type(self).__name__} values are not picklable, to keep them off disk")
+
+
+class AccessToken(_MaskedToken):
+    """An opaque ItsYou.online access token (sent as ``Authorization: token <value>``)."""
+
+    scope: tuple[str, ...]
+    expires_at: datetime
+    username: str
+    client_id: str
+
+    def __new__(
+        cls,
+        value: str,
+        *,
+        scope: tuple[str, ...],
+        expires_at: datetime,
+        username: str = "",
+        client_id: str = "",
+    ) -> AccessToken:
+        token = super().__new__(cls, value)
+        token._set(scope=tuple(scope), expires_at=expires_at, username=username, client_id=client_id)
+        return token
+
+    @property
+    def identity(self) -> str:
+        return self.username or self.client_id or "?"
+
+    @classmethod
+    def from_response(cls, body: dict, client_id: str, received_at: float) -> AccessToken:
+        """Build from the token endpoint's JSON (``expires_in`` is relative to receipt)."""
+        info = body.get("info") or {}
+        return cls(
+            body["access_token"],
+            scope=split_scopes(body.get("scope")),
+            expires_at=_aware(received_at + float(body.get("expires_in") or 0)),
+            username=info.get("username") or "",
+            client_id=client_id,
+        )
+
+
+class JWT(_MaskedToken):
+    """An ItsYou.online JWT (sent to the Cockpit as ``Authorization: bearer <value>``)."""
+
+    claims: dict
+    scope: tuple[str, ...]
+    audience: tuple[str, ...]
+    expires_at: datetime
+    obtained_at: datetime
+    username: str
+    globalid: str
+    azp: str
+    refreshable: bool
+    verified: bool
+    verify_note: str
+
+    def __new__(cls, value: str, *, public_key: str | None = None, obtained_at: float | None = None) -> JWT:
+        claims = decode_claims(value)
+        verified, note = verify_signature(value, public_key)
+        token = super().__new__(cls, value)
+        scope = claims.get("scope") or []
+        if isinstance(scope, str):
+            scope = split_scopes(scope)
+        audience = claims.get("aud") or []
+        if isinstance(audience, str):
+            audience = [audience]
+        shown_claims = dict(claims)
+        if "refresh_token" in shown_claims:
+            shown_claims["refresh_token"] = "<masked>"  # a credential: keep it out of outputs
+        token._set(
+            claims=shown_claims,
+            scope=tuple(s for s in scope if s),
+            audience=tuple(audience),
+            expires_at=_aware(float(claims.get("exp") or 0)),
+            obtained_at=_aware(time.time() if obtained_at is None else obtained_at),
+            username=claims.get("username") or "",
+            globalid=claims.get("globalid") or "",
+            azp=claims.get("azp") or "",
+            refreshable=bool(claims.get("refresh_token")),
+            verified=verified,
+            verify_note=note,
+        )
+        return token
+
+    @property
+    def lifetime(self) -> float:
+        """Seconds between receipt and expiry."""
+        return max(0.0, self.expires_at.timestamp() - self.obtained_at.timestamp())
+
+    @property
+    def kind(self) -> str:
+        return "user" if self.username else "organization"
+
+    def _summary(self) -> str:
+        signature = "signature verified" if self.verified else "signature NOT verified"
+        refresh = "refreshable" if self.refreshable else "not refreshable"
+        aud = f", aud {','.join(self.audience)}" if self.audience else ""
+        return f"{super()._summary()}{aud}, {refresh}, {signature}"
+
+
+def decode_claims(value: str) -> dict:
+    """The payload of a compact JWT, without checking the signature."""
+    from .errors import OAuthError
+
+    parts = value.split(".")
+    if len(parts) != 3:
+        raise OAuthError("the server's answer is not a JWT (expected three dot-separated parts)")
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, binascii.Error) as exc:
+        raise OAuthError("the server's answer is not a JWT (its payload does not decode)") from exc
+    if not isinstance(claims, dict):
+        raise OAuthError("the server's answer is not a JWT (its payload is not an object)")
+    return claims
+
+
+def verify_signature(value: str, public_key: str | None) -> tuple[bool, str]:
+    """Check the ES384 signature and issuer; returns (verified, why not)."""
+    if not public_key:
+        return False, "no public key configured"
+    import jwt as pyjwt
+
+    try:
+        pyjwt.decode(
+            value,
+            public_key,
+            algorithms=[JWT_ALGORITHM],
+            issuer=ISSUER,
+            options={"verify_exp": False, "verify_aud": False, "require": ["iss"]},
+        )
+    except pyjwt.InvalidSignatureError:
+        return False, "signature does not match the configured public key"
+    except pyjwt.InvalidIssuerError:
+        return False, f"issuer is not {ISSUER}"
+    except (pyjwt.PyJWTError, ValueError) as exc:
+        return False, f"cannot verify: {type(exc).__name__}"
+    return True, ""

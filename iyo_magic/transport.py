@@ -1,0 +1,157 @@
+"""The one module that talks HTTP: timeouts, HTTPS-or-loopback, and one-line errors.
+
+Secrets only ever travel in POST bodies or headers; this module refuses to send over plain
+``http://`` to anything but a loopback address, and turns every failure into a `TransportError`
+or an `OAuthError` whose message says what to do, never what was sent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import requests
+
+from .errors import ConfigError, OAuthError, TransportError
+
+DEFAULT_TIMEOUT = 10.0
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, what: str = "URL") -> str:
+    """Accept https anywhere and http on loopback only; return the URL without a trailing slash."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{what} {url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ConfigError(
+            f"{what} {url} uses plain http to a non-loopback host; use https:// "
+            "(plain http is allowed only for 127.0.0.1/localhost)"
+        )
+    return url.rstrip("/")
+
+
+def first_line(text: str, limit: int = 120) -> str:
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+@dataclass
+class Transport:
+    """A `requests.Session` with a timeout, the URL policy and error mapping."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    session: requests.Session = field(default_factory=requests.Session)
+    #: How many requests this transport sent (benchmarks and tests count round trips with it).
+    sent: int = 0
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        data: dict | None = None,
+        params: dict | None = None,
+        headers: dict | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one request; connection-level failures become `TransportError`."""
+        check_url(url)
+        host = urlsplit(url).netloc
+        self.sent += 1
+        try:
+            return self.session.request(
+                method,
+                url,
+                data=data,
+                params=params,
+                headers=headers,
+                auth=auth,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.exceptions.SSLError:
+            raise TransportError(
+                f"{what}: the TLS certificate of {host} is not trusted; "
+                "set REQUESTS_CA_BUNDLE to your CA file if it uses a private CA"
+            ) from None
+        except requests.exceptions.Timeout:
+            raise TransportError(
+                f"{what}: no answer from {host} within {self.timeout:g} s; "
+                "check the URL or raise the timeout (%config IyoMagics.timeout = 30)"
+            ) from None
+        except requests.exceptions.ConnectionError:
+            raise TransportError(
+                f"{what}: cannot reach {host}; is the server running and the URL right?"
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise TransportError(f"{what}: request to {host} failed ({type(exc).__name__})") from None
+
+    def expect(
+        self, response: requests.Response, *, what: str, explain: dict[int, str] | None = None
+    ) -> requests.Response:
+        """Raise `OAuthError` unless the answer is 2xx; ``explain`` maps statuses to advice."""
+        if 200 <= response.status_code < 300:
+            return response
+        body = first_line(response.text)
+        advice = (explain or {}).get(response.status_code)
+        if advice is None:
+            if response.status_code >= 500:
+                advice = "the server failed; try again later"
+            elif 300 <= response.status_code < 400:
+                advice = f"unexpected redirect to {response.headers.get('Location', '?')}; check the URL"
+            else:
+                advice = "check the options of this call"
+        shown = f" {body!r}" if body and not _looks_like_html(response) else ""
+        raise OAuthError(
+            f"{what}: HTTP {response.status_code}{shown}: {advice}",
+            status=response.status_code,
+            body=body,
+        )
+
+    def json(self, response: requests.Response, *, what: str) -> dict:
+        """The JSON object of a 2xx answer, or an `OAuthError` that says what came instead."""
+        if _looks_like_html(response):
+            raise OAuthError(
+                f"{what}: got an HTML page where JSON was expected; is the base URL the "
+                "ItsYou.online server (e.g. https://itsyou.online)?",
+                status=response.status_code,
+            )
+        try:
+            body = response.json()
+        except ValueError:
+            kind = "an empty body" if not response.content else "a body that is not valid JSON"
+            raise OAuthError(f"{what}: got {kind} where JSON was expected", status=response.status_code) from None
+        if not isinstance(body, dict):
+            raise OAuthError(f"{what}: the JSON answer is not an object", status=response.status_code)
+        return body
+
+    def text(self, response: requests.Response, *, what: str) -> str:
+        """The body of a 2xx answer that must be a compact JWT."""
+        if _looks_like_html(response):
+            raise OAuthError(
+                f"{what}: got an HTML page where a JWT was expected; check the base URL",
+                status=response.status_code,
+            )
+        text = response.text.strip()
+        if not text:
+            raise OAuthError(f"{what}: got an empty body where a JWT was expected", status=response.status_code)
+        return text
+
+
+def _looks_like_html(response: requests.Response) -> bool:
+    kind = response.headers.get("Content-Type", "")
+    return "html" in kind.lower() or response.text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
+
