@@ -40,16 +40,16 @@ _LAZY = {
     "TransportError": "errors",
     "CockpitSession": "cockpit",
     "IyoAuth": "auth",
-    "LoginRequest": "login",
-    "LoginResult": "login",
-    "login": "login",
+    "LoginRequest": "usecase",
+    "LoginResult": "usecase",
+    "login": "usecase",
 }
 
 if TYPE_CHECKING:
     from .auth import IyoAuth
     from .cockpit import CockpitSession
     from .errors import CockpitError, ConfigError, IyoError, OAuthError, RefreshError, TransportError
-    from .login import LoginRequest, LoginResult, login
+    from .usecase import LoginRequest, LoginResult, login
     from .tokens import JWT, AccessToken
 
 

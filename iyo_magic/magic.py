@@ -15,7 +15,7 @@ from traitlets import Float, Unicode, default
 from . import flows
 from .cockpit import CockpitSession
 from .errors import IyoError
-from .login import LoginRequest, LoginResult, fingerprint, load_public_key, login
+from .usecase import LoginRequest, LoginResult, fingerprint, load_public_key, login
 from .tokens import describe_remaining
 from .transport import DEFAULT_TIMEOUT
 
@@ -196,11 +196,9 @@ class IyoMagics(Magics):
         return os.environ.get(args.secret_env or SECRET_ENV, "")
 
     def _prompt_secret(self, args, request: LoginRequest) -> str:
-        where = f"${args.secret_env or SECRET_ENV}" if not args.secret_var else f"--secret-var {args.secret_var}"
         no_prompt = UsageError(
-            f"no client secret for {request.client_id}: set {where.lstrip('-')} "
-            "(e.g. in the kernel's environment) or use --secret-var NAME; "
-            "this front end cannot answer a prompt"
+            f"no client secret for {request.client_id}: set {args.secret_env or SECRET_ENV} in the "
+            "kernel's environment, or use --secret-var NAME; this front end cannot answer a prompt"
         )
         in_kernel = getattr(self.shell, "kernel", None) is not None
         if not in_kernel and not sys.stdin.isatty():

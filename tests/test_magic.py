@@ -1,0 +1,154 @@
+"""What only the magic does: caching, status, clear, prefix, the secret's sources, config precedence."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.error import UsageError
+
+from .conftest import ALL_SECRETS, ORG, ORG_SECRET
+
+
+def run(ip, line):
+    return ip.run_line_magic("iyo_token", line)
+
+
+def hits(standins):
+    return sum(standins.iyo.hits.values())
+
+
+def test_summary_line_and_variables(ip, iyo_env, capsys):
+    assert run(ip, f"--aud {ORG}") is None
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith(f"iyo: {ORG} · scope organization:owner · aud {ORG}")
+    assert "signature verified" in out and "iyo_cockpit" in out
+    for name in ("iyo_access_token", "iyo_jwt", "iyo_auth", "iyo_cockpit"):
+        assert name in ip.user_ns
+    assert str(ip.user_ns["iyo_jwt"]) not in out and str(ip.user_ns["iyo_access_token"]) not in out
+    assert ip.user_ns["iyo_cockpit"].get("/ays/repository").status_code == 200
+
+
+def test_identical_call_makes_no_request_and_fresh_does(ip, iyo_env, capsys):
+    run(ip, f"--aud {ORG}")
+    first = ip.user_ns["iyo_jwt"]
+    before = hits(iyo_env)
+    run(ip, f"--aud {ORG}")
+    assert hits(iyo_env) == before and ip.user_ns["iyo_jwt"] is first
+    assert "no request made" in capsys.readouterr().out
+    run(ip, f"--aud {ORG} --validity 600")  # different options: a new login
+    assert hits(iyo_env) == before + 2
+    run(ip, f"--aud {ORG} --validity 600 --fresh")
+    assert hits(iyo_env) == before + 4
+
+
+def test_other_secret_is_not_an_identical_call(ip, iyo_env, monkeypatch):
+    run(ip, "")
+    monkeypatch.setenv("IYO_CLIENT_SECRET", "wrong")
+    with pytest.raises(UsageError, match="client id or secret rejected"):
+        run(ip, "")
+    assert "iyo_jwt" in ip.user_ns  # the earlier valid tokens stay
+
+
+def test_prefix_status_and_clear(ip, iyo_env, capsys):
+    run(ip, "-o ops --jwt-only")
+    assert "ops_jwt" in ip.user_ns and "ops_access_token" not in ip.user_ns
+    capsys.readouterr()
+    run(ip, "--status -o ops")
+    out = capsys.readouterr().out
+    assert "ops_jwt: <JWT (masked)" in out and str(ip.user_ns["ops_jwt"]) not in out
+    run(ip, "--clear -o ops")
+    assert "cleared ops_jwt, ops_auth, ops_cockpit" in capsys.readouterr().out
+    assert "ops_jwt" not in ip.user_ns
+    run(ip, "--status -o ops")
+    assert "nothing stored" in capsys.readouterr().out
+    with pytest.raises(UsageError, match="not a valid Python name"):
+        run(ip, "-o 9x")
+
+
+def test_secret_from_named_env_variable(ip, iyo_env, monkeypatch):
+    monkeypatch.delenv("IYO_CLIENT_SECRET")
+    monkeypatch.setenv("MY_ORG_SECRET", ORG_SECRET)
+    run(ip, "--secret-env MY_ORG_SECRET")
+    assert ip.user_ns["iyo_jwt"].globalid == ORG
+
+
+def test_no_secret_and_no_prompt_fails_at_once(ip, iyo_env, monkeypatch):
+    monkeypatch.delenv("IYO_CLIENT_SECRET")
+    with pytest.raises(UsageError, match="no client secret for cockpit-demo: set IYO_CLIENT_SECRET"):
+        run(ip, "")
+
+
+def test_secret_var_must_exist(ip, iyo_env):
+    with pytest.raises(UsageError, match="--secret-var nope: no such variable"):
+        run(ip, "--secret-var nope")
+    ip.user_ns["n"] = 5
+    with pytest.raises(UsageError, match="must hold a non-empty string"):
+        run(ip, "--secret-var n")
+
+
+@pytest.mark.parametrize("line", [f"--client-secret {ORG_SECRET}", f"--secret {ORG_SECRET}",
+                                  f"IYO_CLIENT_SECRET={ORG_SECRET}", f"--aud {ORG} {ORG_SECRET}"])
+def test_secret_on_the_line_is_refused_without_echo(ip, iyo_env, line):
+    with pytest.raises(UsageError) as info:
+        run(ip, line)
+    assert ORG_SECRET not in str(info.value) and "never goes on the line" in str(info.value)
+
+
+def test_no_client_id(ip, iyo_env, monkeypatch):
+    monkeypatch.delenv("IYO_CLIENT_ID")
+    with pytest.raises(UsageError, match="no client id: pass --client-id or set IYO_CLIENT_ID"):
+        run(ip, "")
+
+
+def test_contradicting_options(ip, iyo_env):
+    with pytest.raises(UsageError, match="contradict"):
+        run(ip, "--jwt-only --no-jwt")
+    with pytest.raises(UsageError, match="positive"):
+        run(ip, "--validity 0")
+
+
+def test_configuration_precedence(ip, iyo_env, monkeypatch):
+    """flag > %config > environment > default."""
+    good = iyo_env.iyo_url
+    monkeypatch.setenv("IYO_BASE_URL", "http://127.0.0.1:9")
+    from iyo_magic.magic import IyoMagics
+
+    ip.register_magics(IyoMagics)  # a fresh instance reads the environment
+    with pytest.raises(UsageError, match="cannot reach 127.0.0.1:9"):
+        run(ip, "")
+    ip.run_line_magic("config", f"IyoMagics.base_url = {good!r}")
+    run(ip, "")
+    ip.run_line_magic("config", "IyoMagics.base_url = 'http://127.0.0.1:10'")
+    run(ip, f"--base-url {good} --fresh")
+    assert ip.user_ns["iyo_jwt"].globalid == ORG
+    monkeypatch.delenv("IYO_BASE_URL")
+    ip.config.pop("IyoMagics")
+    assert IyoMagics(shell=ip).base_url == "https://itsyou.online"
+
+
+def test_help_page_is_for_users(ip):
+    doc = ip.find_line_magic("iyo_token").__doc__
+    for words in ("Examples", "%iyo_token --client-id myorg --aud myorg", "--secret-var", "--jwt-only",
+                  "iyo_cockpit", "IYO_CLIENT_SECRET"):
+        assert words in doc
+
+
+def test_authorization_code_flow_says_not_yet(ip, iyo_env):
+    with pytest.raises(UsageError, match="authorization_code flow is not available yet"):
+        run(ip, "-f code")
+
+
+def test_nothing_secret_in_outputs(ip, iyo_env, capsys):
+    ip.user_ns["s"] = ORG_SECRET
+    run(ip, f"--secret-var s --aud {ORG}")
+    del ip.user_ns["s"]  # the user's own variable; %whos would show it
+    run(ip, "--status")
+    ip.run_cell("iyo_jwt")
+    ip.run_cell("iyo_access_token")
+    ip.run_cell("iyo_auth")
+    ip.run_cell("iyo_cockpit")
+    out = capsys.readouterr().out
+    values = ALL_SECRETS + [str(ip.user_ns["iyo_jwt"]), str(ip.user_ns["iyo_access_token"])]
+    assert "<JWT (masked)" in out
+    for value in values:
+        assert value not in out
+    assert "refresh_token" not in repr(ip.user_ns["iyo_jwt"])
