@@ -49,8 +49,8 @@ if TYPE_CHECKING:
     from .auth import IyoAuth
     from .cockpit import CockpitSession
     from .errors import CockpitError, ConfigError, IyoError, OAuthError, RefreshError, TransportError
-    from .usecase import LoginRequest, LoginResult, login
     from .tokens import JWT, AccessToken
+    from .usecase import LoginRequest, LoginResult, login
 
 
 def __getattr__(name: str) -> Any:

@@ -20,8 +20,7 @@ _HINTS_401 = {
     "JWT Error: Invalid audience": "the JWT's aud does not name the Cockpit's organization; "
     "ask for it with --aud ORG (or drop --aud)",
     "JWT Error: Invalid issuer": "the JWT was not issued by ItsYou.online",
-    "JWT Error: Signature verification failed.": "the Cockpit trusts another ItsYou.online "
-    "key; check --base-url",
+    "JWT Error: Signature verification failed.": "the Cockpit trusts another ItsYou.online key; check --base-url",
 }
 
 

@@ -80,9 +80,7 @@ def _jwt_params(scopes, audiences, validity, refreshable) -> dict:
     return params
 
 
-def client_credentials(
-    transport: Transport, base_url: str, client_id: str, client_secret: str
-) -> AccessToken:
+def client_credentials(transport: Transport, base_url: str, client_id: str, client_secret: str) -> AccessToken:
     """Client Credentials grant: an organization API key or a user API key → access token."""
     what = "access token (client credentials)"
     received_at = time.time()
@@ -100,9 +98,7 @@ def client_credentials(
     return _access_token(transport, response, what, client_id, received_at)
 
 
-def authorize_url(
-    base_url: str, client_id: str, redirect_uri: str, scopes: tuple[str, ...], state: str
-) -> str:
+def authorize_url(base_url: str, client_id: str, redirect_uri: str, scopes: tuple[str, ...], state: str) -> str:
     """The URL the user opens to log in and consent (Authorization Code flow, step 1)."""
     query = {
         "response_type": "code",
@@ -207,7 +203,10 @@ def jwt_by_client_credentials(
         **_jwt_params(scopes, audiences, validity, refreshable),
     }
     response = transport.request(
-        "POST", base_url + ACCESS_TOKEN_PATH, what=what, data=data,
+        "POST",
+        base_url + ACCESS_TOKEN_PATH,
+        what=what,
+        data=data,
         headers={"Accept": "application/jwt"},
     )
     transport.expect(response, what=what, explain=_TOKEN_ENDPOINT_ADVICE)

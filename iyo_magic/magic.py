@@ -15,9 +15,9 @@ from traitlets import Float, Unicode, default
 from . import flows
 from .cockpit import CockpitSession
 from .errors import IyoError
-from .usecase import LoginRequest, LoginResult, fingerprint, load_public_key, login
 from .tokens import describe_remaining
 from .transport import DEFAULT_TIMEOUT
+from .usecase import LoginRequest, LoginResult, fingerprint, load_public_key, login
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8976/callback"
 DEFAULT_PREFIX = "iyo"
@@ -33,9 +33,9 @@ class IyoMagics(Magics):
     """The ``%iyo_token`` magic. Settings: ``%config IyoMagics.<name> = value``."""
 
     base_url = Unicode(help="ItsYou.online base URL (env IYO_BASE_URL).").tag(config=True)
-    client_id = Unicode(
-        help="Organization globalid or user API key applicationid (env IYO_CLIENT_ID)."
-    ).tag(config=True)
+    client_id = Unicode(help="Organization globalid or user API key applicationid (env IYO_CLIENT_ID).").tag(
+        config=True
+    )
     redirect_uri = Unicode(
         help="Redirect URI registered on the API key, for the code flow (env IYO_REDIRECT_URI)."
     ).tag(config=True)
@@ -79,35 +79,58 @@ class IyoMagics(Magics):
         self.results: dict[str, LoginResult] = {}
 
     @magic_arguments()
-    @argument("-f", "--flow", default="client_credentials",
-              choices=["client_credentials", "cc", "authorization_code", "code"],
-              help="OAuth flow: client_credentials (cc, default) or authorization_code (code).")
-    @argument("--client-id", metavar="ID",
-              help="Organization globalid, or a user API key's applicationid.")
-    @argument("--secret-env", metavar="NAME",
-              help=f"Environment variable holding the client secret (default {SECRET_ENV}).")
-    @argument("--secret-var", metavar="NAME",
-              help="Notebook variable holding the client secret.")
-    @argument("--scope", action="append", default=[], metavar="LIST",
-              help="JWT scopes, comma-separated, may repeat; e.g. user:memberof:myorg.")
-    @argument("--aud", action="append", default=[], metavar="LIST",
-              help="JWT audiences, comma-separated, may repeat; e.g. the Cockpit's organization.")
+    @argument(
+        "-f",
+        "--flow",
+        default="client_credentials",
+        choices=["client_credentials", "cc", "authorization_code", "code"],
+        help="OAuth flow: client_credentials (cc, default) or authorization_code (code).",
+    )
+    @argument("--client-id", metavar="ID", help="Organization globalid, or a user API key's applicationid.")
+    @argument(
+        "--secret-env", metavar="NAME", help=f"Environment variable holding the client secret (default {SECRET_ENV})."
+    )
+    @argument("--secret-var", metavar="NAME", help="Notebook variable holding the client secret.")
+    @argument(
+        "--scope",
+        action="append",
+        default=[],
+        metavar="LIST",
+        help="JWT scopes, comma-separated, may repeat; e.g. user:memberof:myorg.",
+    )
+    @argument(
+        "--aud",
+        action="append",
+        default=[],
+        metavar="LIST",
+        help="JWT audiences, comma-separated, may repeat; e.g. the Cockpit's organization.",
+    )
     @argument("--validity", type=int, metavar="SECONDS", help="JWT lifetime (can only shorten it).")
-    @argument("--no-refresh", action="store_true",
-              help="Do not ask for offline_access (the JWT is then renewed by a new login).")
+    @argument(
+        "--no-refresh",
+        action="store_true",
+        help="Do not ask for offline_access (the JWT is then renewed by a new login).",
+    )
     @argument("--no-jwt", action="store_true", help="Get the access token only.")
-    @argument("--jwt-only", action="store_true",
-              help="One round trip (response_type=id_token): a JWT and no access token.")
+    @argument(
+        "--jwt-only", action="store_true", help="One round trip (response_type=id_token): a JWT and no access token."
+    )
     @argument("--redirect-uri", metavar="URI", help="Redirect URI for the authorization_code flow.")
     @argument("--base-url", metavar="URL", help="ItsYou.online base URL.")
     @argument("--cockpit", metavar="URL", help="Cockpit API base URL; makes <prefix>_cockpit.")
-    @argument("-o", "--prefix", default=DEFAULT_PREFIX, metavar="NAME",
-              help="Prefix of the variables to create (default iyo).")
+    @argument(
+        "-o",
+        "--prefix",
+        default=DEFAULT_PREFIX,
+        metavar="NAME",
+        help="Prefix of the variables to create (default iyo).",
+    )
     @argument("--form", action="store_true", help="Show the login form instead.")
     @argument("--status", action="store_true", help="Show what is stored (masked), with expiry.")
     @argument("--clear", action="store_true", help="Forget the tokens of this prefix.")
-    @argument("--fresh", action="store_true",
-              help="Log in again even if an identical earlier call's JWT is still valid.")
+    @argument(
+        "--fresh", action="store_true", help="Log in again even if an identical earlier call's JWT is still valid."
+    )
     @line_magic
     def iyo_token(self, line: str = "") -> None:
         """Get an ItsYou.online access token and JWT, and keep the JWT fresh.

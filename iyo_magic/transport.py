@@ -93,9 +93,7 @@ class Transport:
                 "check the URL or raise the timeout (%config IyoMagics.timeout = 30)"
             ) from None
         except requests.exceptions.ConnectionError:
-            raise TransportError(
-                f"{what}: cannot reach {host}; is the server running and the URL right?"
-            ) from None
+            raise TransportError(f"{what}: cannot reach {host}; is the server running and the URL right?") from None
         except requests.exceptions.RequestException as exc:
             raise TransportError(f"{what}: request to {host} failed ({type(exc).__name__})") from None
 
@@ -154,4 +152,3 @@ class Transport:
 def _looks_like_html(response: requests.Response) -> bool:
     kind = response.headers.get("Content-Type", "")
     return "html" in kind.lower() or response.text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
-

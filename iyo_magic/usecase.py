@@ -34,9 +34,7 @@ def canonical_flow(name: str) -> str:
     try:
         return FLOW_ALIASES[name]
     except KeyError:
-        raise ConfigError(
-            f"unknown flow {name!r}; use client_credentials (cc) or authorization_code (code)"
-        ) from None
+        raise ConfigError(f"unknown flow {name!r}; use client_credentials (cc) or authorization_code (code)") from None
 
 
 def load_public_key(value: str | None) -> str | None:
@@ -147,9 +145,7 @@ def login(
             public_key=request.public_key,
         )
         if access_token is None:
-            return flows.jwt_by_client_credentials(
-                transport, request.base_url, request.client_id, secret, **options
-            )
+            return flows.jwt_by_client_credentials(transport, request.base_url, request.client_id, secret, **options)
         return flows.jwt_from_access_token(transport, request.base_url, access_token, **options)
 
     direct = request.jwt_only and request.flow == CLIENT_CREDENTIALS
@@ -167,8 +163,11 @@ def login(
             if old.refreshable:
                 try:
                     return flows.refresh_jwt(
-                        transport, request.base_url, old,
-                        validity=request.validity, public_key=request.public_key,
+                        transport,
+                        request.base_url,
+                        old,
+                        validity=request.validity,
+                        public_key=request.public_key,
                     )
                 except IyoError:
                     pass  # the refresh token may be gone; fall through to the other ways
@@ -189,5 +188,3 @@ def login(
 
     auth = IyoAuth(jwt, renew, on_renew=on_renew)
     return LoginResult(request, None if direct else access_token, jwt, auth, fingerprint(secret))
-
-

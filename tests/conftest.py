@@ -97,15 +97,33 @@ class ApiFront:
     def __init__(self, standins, ip):
         self.standins = standins
 
-    def run(self, client_id, secret, *, scopes=(), aud=(), validity=None, refresh=True,
-            jwt_only=False, no_jwt=False, base_url=None, public_key="standin", timeout=10):
+    def run(
+        self,
+        client_id,
+        secret,
+        *,
+        scopes=(),
+        aud=(),
+        validity=None,
+        refresh=True,
+        jwt_only=False,
+        no_jwt=False,
+        base_url=None,
+        public_key="standin",
+        timeout=10,
+    ):
         from iyo_magic import LoginRequest, login
 
         request = LoginRequest(
             client_id=client_id,
             base_url=base_url or self.standins.iyo_url,
-            scopes=tuple(scopes), audiences=tuple(aud), validity=validity, refreshable=refresh,
-            jwt_only=jwt_only, want_jwt=not no_jwt, cockpit_url=self.standins.cockpit_url,
+            scopes=tuple(scopes),
+            audiences=tuple(aud),
+            validity=validity,
+            refreshable=refresh,
+            jwt_only=jwt_only,
+            want_jwt=not no_jwt,
+            cockpit_url=self.standins.cockpit_url,
             public_key=self.standins.key.public_pem if public_key == "standin" else public_key,
             timeout=timeout,
         )
@@ -121,14 +139,32 @@ class MagicFront:
     def __init__(self, standins, ip):
         self.standins, self.ip = standins, ip
 
-    def run(self, client_id, secret, *, scopes=(), aud=(), validity=None, refresh=True,
-            jwt_only=False, no_jwt=False, base_url=None, public_key="standin", timeout=10):
+    def run(
+        self,
+        client_id,
+        secret,
+        *,
+        scopes=(),
+        aud=(),
+        validity=None,
+        refresh=True,
+        jwt_only=False,
+        no_jwt=False,
+        base_url=None,
+        public_key="standin",
+        timeout=10,
+    ):
         self.ip.user_ns["the_secret"] = secret
         key = str(self.standins.public_key_path) if public_key == "standin" else (public_key or "")
         self.ip.run_line_magic("config", f"IyoMagics.jwt_public_key = {key!r}")
         self.ip.run_line_magic("config", f"IyoMagics.timeout = {timeout}")
-        line = [f"--client-id {client_id}", "--secret-var the_secret", "--fresh",
-                f"--base-url {base_url or self.standins.iyo_url}", f"--cockpit {self.standins.cockpit_url}"]
+        line = [
+            f"--client-id {client_id}",
+            "--secret-var the_secret",
+            "--fresh",
+            f"--base-url {base_url or self.standins.iyo_url}",
+            f"--cockpit {self.standins.cockpit_url}",
+        ]
         line += [f"--scope {s}" for s in scopes] + [f"--aud {a}" for a in aud]
         if validity:
             line.append(f"--validity {validity}")

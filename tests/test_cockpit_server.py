@@ -17,22 +17,28 @@ from .test_iyo_server import get_jwt, org_token, user_token
 def sign(standins, key=None, **claims):
     base = {"iss": "itsyouonline", "exp": int(time.time()) + 600, "globalid": ORG}
     base.update(claims)
-    return pyjwt.encode({k: v for k, v in base.items() if v is not None},
-                        (key or standins.key).private, algorithm="ES384")
+    return pyjwt.encode(
+        {k: v for k, v in base.items() if v is not None}, (key or standins.key).private, algorithm="ES384"
+    )
 
 
 def call(standins, header=None, cookie=None, path="/ays/repository"):
-    return requests.get(standins.cockpit_url + path,
-                        headers={"Authorization": header} if header else {},
-                        cookies={"jwt": cookie} if cookie else {})
+    return requests.get(
+        standins.cockpit_url + path,
+        headers={"Authorization": header} if header else {},
+        cookies={"jwt": cookie} if cookie else {},
+    )
 
 
-@pytest.mark.parametrize("header,text", [
-    (None, "Not JWT token"),
-    ("bearer", "Unauthorized"),
-    ("token abc", "Your JWT is invalid"),
-    ("bearer not-a-jwt", None),
-])
+@pytest.mark.parametrize(
+    "header,text",
+    [
+        (None, "Not JWT token"),
+        ("bearer", "Unauthorized"),
+        ("token abc", "Your JWT is invalid"),
+        ("bearer not-a-jwt", None),
+    ],
+)
 def test_header_refusals(standins, header, text):
     r = call(standins, header)
     assert r.status_code == 401
@@ -43,15 +49,19 @@ def test_header_refusals(standins, header, text):
         assert r.text.startswith("JWT Error:")
 
 
-@pytest.mark.parametrize("claims,text", [
-    ({"exp": int(time.time()) - 5}, "Your JWT has expired"),
-    ({"aud": ["other-org"]}, "JWT Error: Invalid audience"),
-    ({"iss": "someone-else"}, "JWT Error: Invalid issuer"),
-    ({"iss": None}, "JWT Error: Invalid issuer"),
-    ({"globalid": "other-org"}, "Unauthorized"),
-    ({"globalid": None, "username": "alice", "scope": ["user:memberof:other-org"]}, "Unauthorized"),
-    ({"globalid": None, "username": "alice", "scope": [f"user:memberof:{ORG}x"]}, "Unauthorized"),
-], ids=["expired", "aud", "iss", "no-iss", "other-org", "not-member-scope", "substring-only"])
+@pytest.mark.parametrize(
+    "claims,text",
+    [
+        ({"exp": int(time.time()) - 5}, "Your JWT has expired"),
+        ({"aud": ["other-org"]}, "JWT Error: Invalid audience"),
+        ({"iss": "someone-else"}, "JWT Error: Invalid issuer"),
+        ({"iss": None}, "JWT Error: Invalid issuer"),
+        ({"globalid": "other-org"}, "Unauthorized"),
+        ({"globalid": None, "username": "alice", "scope": ["user:memberof:other-org"]}, "Unauthorized"),
+        ({"globalid": None, "username": "alice", "scope": [f"user:memberof:{ORG}x"]}, "Unauthorized"),
+    ],
+    ids=["expired", "aud", "iss", "no-iss", "other-org", "not-member-scope", "substring-only"],
+)
 def test_claim_refusals(standins, claims, text):
     r = call(standins, "bearer " + sign(standins, **claims))
     assert (r.status_code, r.text) == (401, text)
@@ -62,11 +72,15 @@ def test_bad_signature(standins):
     assert (r.status_code, r.text) == (401, "JWT Error: Signature verification failed.")
 
 
-@pytest.mark.parametrize("claims", [
-    {},
-    {"aud": [ORG, "x"]},
-    {"globalid": None, "username": "alice", "scope": [f"user:memberof:{ORG}"]},
-], ids=["org-globalid", "aud-contains-org", "user-memberof"])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {},
+        {"aud": [ORG, "x"]},
+        {"globalid": None, "username": "alice", "scope": [f"user:memberof:{ORG}"]},
+    ],
+    ids=["org-globalid", "aud-contains-org", "user-memberof"],
+)
 def test_accepted(standins, claims):
     token = sign(standins, **claims)
     assert call(standins, "bearer " + token).status_code == 200

@@ -20,27 +20,31 @@ def claims(standins, token: str) -> dict:
 
 
 def org_token(standins) -> str:
-    r = requests.post(standins.iyo_url + TOKEN, data={"grant_type": "client_credentials",
-                                                      "client_id": ORG, "client_secret": ORG_SECRET})
+    r = requests.post(
+        standins.iyo_url + TOKEN,
+        data={"grant_type": "client_credentials", "client_id": ORG, "client_secret": ORG_SECRET},
+    )
     return r.json()["access_token"]
 
 
 def user_token(standins, app=ALICE_APP, secret=ALICE_SECRET) -> str:
-    r = requests.post(standins.iyo_url + TOKEN, data={"grant_type": "client_credentials",
-                                                      "client_id": app, "client_secret": secret})
+    r = requests.post(
+        standins.iyo_url + TOKEN, data={"grant_type": "client_credentials", "client_id": app, "client_secret": secret}
+    )
     return r.json()["access_token"]
 
 
 def get_jwt(standins, access_token, scheme="token", **params):
     header = f"{scheme} {access_token}" if scheme else access_token
-    return requests.get(standins.iyo_url + "/v1/oauth/jwt", params=params,
-                        headers={"Authorization": header})
+    return requests.get(standins.iyo_url + "/v1/oauth/jwt", params=params, headers={"Authorization": header})
 
 
 class TestTokenEndpoint:
     def test_org_key_gets_organization_owner_with_go_json_shape(self, standins):
-        r = requests.post(standins.iyo_url + TOKEN, data={
-            "grant_type": "client_credentials", "client_id": ORG, "client_secret": ORG_SECRET})
+        r = requests.post(
+            standins.iyo_url + TOKEN,
+            data={"grant_type": "client_credentials", "client_id": ORG, "client_secret": ORG_SECRET},
+        )
         assert r.status_code == 200
         assert r.headers["Content-Type"] == "application/json"
         assert r.headers["Access-Control-Allow-Origin"] == "*"
@@ -55,28 +59,35 @@ class TestTokenEndpoint:
         assert "refresh_token" not in body
 
     def test_user_key_gets_user_admin(self, standins):
-        body = requests.post(standins.iyo_url + TOKEN, data={
-            "grant_type": "client_credentials", "client_id": ALICE_APP, "client_secret": ALICE_SECRET}).json()
+        body = requests.post(
+            standins.iyo_url + TOKEN,
+            data={"grant_type": "client_credentials", "client_id": ALICE_APP, "client_secret": ALICE_SECRET},
+        ).json()
         assert body["scope"] == "user:admin,"
         assert body["info"] == {"username": "alice"}
 
     def test_parameters_in_query_string_work(self, standins):
-        r = requests.post(standins.iyo_url + TOKEN, params={
-            "grant_type": "client_credentials", "client_id": ORG, "client_secret": ORG_SECRET})
+        r = requests.post(
+            standins.iyo_url + TOKEN,
+            params={"grant_type": "client_credentials", "client_id": ORG, "client_secret": ORG_SECRET},
+        )
         assert r.status_code == 200
 
     def test_secret_by_http_basic(self, standins):
-        r = requests.post(standins.iyo_url + TOKEN, data={"grant_type": "client_credentials"},
-                          auth=(ORG, ORG_SECRET))
+        r = requests.post(standins.iyo_url + TOKEN, data={"grant_type": "client_credentials"}, auth=(ORG, ORG_SECRET))
         assert r.status_code == 200 and r.json()["scope"] == "organization:owner,"
 
-    @pytest.mark.parametrize("data", [
-        {"grant_type": "client_credentials", "client_id": ORG, "client_secret": "wrong"},
-        {"grant_type": "client_credentials", "client_id": ORG},
-        {"grant_type": "password", "client_id": ORG, "client_secret": ORG_SECRET},
-        {"client_id": ORG, "client_secret": ORG_SECRET},
-        {"grant_type": "client_credentials", "client_id": ORG, "client_secret": BROWSER_ONLY_SECRET},
-    ], ids=["bad-secret", "no-secret", "unsupported-grant", "no-grant-no-code", "org-key-without-cc-flag"])
+    @pytest.mark.parametrize(
+        "data",
+        [
+            {"grant_type": "client_credentials", "client_id": ORG, "client_secret": "wrong"},
+            {"grant_type": "client_credentials", "client_id": ORG},
+            {"grant_type": "password", "client_id": ORG, "client_secret": ORG_SECRET},
+            {"client_id": ORG, "client_secret": ORG_SECRET},
+            {"grant_type": "client_credentials", "client_id": ORG, "client_secret": BROWSER_ONLY_SECRET},
+        ],
+        ids=["bad-secret", "no-secret", "unsupported-grant", "no-grant-no-code", "org-key-without-cc-flag"],
+    )
     def test_errors_are_400_bare_text(self, standins, data):
         r = requests.post(standins.iyo_url + TOKEN, data=data)
         assert r.status_code == 400
@@ -92,8 +103,14 @@ class TestTokenEndpoint:
         assert r.headers["Access-Control-Allow-Headers"] == "x-a"
 
     def test_id_token_variant_returns_raw_jwt_or_json(self, standins):
-        data = {"grant_type": "client_credentials", "client_id": ALICE_APP, "client_secret": ALICE_SECRET,
-                "response_type": "id_token", "scope": f"user:memberof:{ORG},offline_access", "validity": "300"}
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": ALICE_APP,
+            "client_secret": ALICE_SECRET,
+            "response_type": "id_token",
+            "scope": f"user:memberof:{ORG},offline_access",
+            "validity": "300",
+        }
         raw = requests.post(standins.iyo_url + TOKEN, data=data)
         assert raw.headers["Content-Type"] == "application/jwt"
         assert not raw.text.endswith("\n")
@@ -105,16 +122,29 @@ class TestTokenEndpoint:
         assert claims(standins, as_json.json()["access_token"])["username"] == "alice"
 
     def test_id_token_variant_refused_scope_is_401(self, standins):
-        r = requests.post(standins.iyo_url + TOKEN, data={
-            "grant_type": "client_credentials", "client_id": ORG, "client_secret": ORG_SECRET,
-            "response_type": "id_token", "scope": f"user:memberof:{ORG}"})
+        r = requests.post(
+            standins.iyo_url + TOKEN,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": ORG,
+                "client_secret": ORG_SECRET,
+                "response_type": "id_token",
+                "scope": f"user:memberof:{ORG}",
+            },
+        )
         assert r.status_code == 401 and r.text == "Unauthorized\n"
 
     def test_id_token_variant_does_not_save_the_access_token(self, standins):
         before = len(standins.iyo.state.access_tokens)
-        requests.post(standins.iyo_url + TOKEN, data={
-            "grant_type": "client_credentials", "client_id": ORG, "client_secret": ORG_SECRET,
-            "response_type": "id_token"})
+        requests.post(
+            standins.iyo_url + TOKEN,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": ORG,
+                "client_secret": ORG_SECRET,
+                "response_type": "id_token",
+            },
+        )
         assert len(standins.iyo.state.access_tokens) == before
 
 
@@ -153,8 +183,9 @@ class TestJwtEndpoint:
         token = user_token(standins)
         c = claims(standins, get_jwt(standins, token, scope=f"user:memberof:{ORG},user:memberof:other-org").text)
         assert c["scope"] == [f"user:memberof:{ORG}"]  # alice is not in other-org: dropped, 200
-        c = claims(standins, get_jwt(standins, user_token(standins, BOB_APP, BOB_SECRET),
-                                     scope=f"user:memberof:{ORG}").text)
+        c = claims(
+            standins, get_jwt(standins, user_token(standins, BOB_APP, BOB_SECRET), scope=f"user:memberof:{ORG}").text
+        )
         assert c["scope"] == [""]  # nothing left: Go's [""]
 
     def test_default_scope_is_all_and_offline_access_adds_refresh_token(self, standins):
@@ -165,17 +196,21 @@ class TestJwtEndpoint:
         token = org_token(standins)
         short = claims(standins, get_jwt(standins, token, validity="60").text)
         assert abs(short["exp"] - (time.time() + 60)) < 3
-        for ignored in ("-5", "abc", str(10 ** 7)):
+        for ignored in ("-5", "abc", str(10**7)):
             c = claims(standins, get_jwt(standins, token, validity=ignored).text)
             assert c["exp"] > time.time() + 80000
 
     def test_post_form_works_json_body_ignored(self, standins):
         token = org_token(standins)
-        r = requests.post(standins.iyo_url + "/v1/oauth/jwt", data={"aud": ORG},
-                          headers={"Authorization": f"token {token}"})
+        r = requests.post(
+            standins.iyo_url + "/v1/oauth/jwt", data={"aud": ORG}, headers={"Authorization": f"token {token}"}
+        )
         assert claims(standins, r.text)["aud"] == [ORG]
-        r = requests.post(standins.iyo_url + "/v1/oauth/jwt", data=json.dumps({"aud": ORG}),
-                          headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+        r = requests.post(
+            standins.iyo_url + "/v1/oauth/jwt",
+            data=json.dumps({"aud": ORG}),
+            headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+        )
         assert "aud" not in claims(standins, r.text)
 
     def test_case3_jwt_from_refreshable_user_jwt(self, standins):
@@ -196,8 +231,7 @@ class TestJwtEndpoint:
 
 class TestRefresh:
     def refreshable(self, standins, **params):
-        return get_jwt(standins, user_token(standins),
-                       scope=f"user:memberof:{ORG},offline_access", **params).text
+        return get_jwt(standins, user_token(standins), scope=f"user:memberof:{ORG},offline_access", **params).text
 
     def test_refresh_keeps_claims_and_refresh_token(self, standins):
         old = self.refreshable(standins, validity="30", aud=ORG)
@@ -211,42 +245,58 @@ class TestRefresh:
     def test_refresh_ignores_expiry(self, standins):
         old = self.refreshable(standins, validity="1")
         time.sleep(1.2)
-        assert requests.get(standins.iyo_url + "/v1/oauth/jwt/refresh",
-                            headers={"Authorization": f"Bearer {old}"}, params={"validity": "100"}).status_code == 200
+        assert (
+            requests.get(
+                standins.iyo_url + "/v1/oauth/jwt/refresh",
+                headers={"Authorization": f"Bearer {old}"},
+                params={"validity": "100"},
+            ).status_code
+            == 200
+        )
 
     def test_refresh_refusals(self, standins):
         url = standins.iyo_url + "/v1/oauth/jwt/refresh"
         plain = get_jwt(standins, org_token(standins)).text
         assert requests.get(url, headers={"Authorization": f"bearer {plain}"}).status_code == 401
         assert requests.get(url, headers={"Authorization": f"token {plain}"}).status_code == 401
-        forged = pyjwt.encode({"iss": "itsyouonline", "refresh_token": "x"},
-                              __import__("iyo_magic.server.keys", fromlist=["x"]).SigningKey.generate().private,
-                              algorithm="ES384")
+        forged = pyjwt.encode(
+            {"iss": "itsyouonline", "refresh_token": "x"},
+            __import__("iyo_magic.server.keys", fromlist=["x"]).SigningKey.generate().private,
+            algorithm="ES384",
+        )
         assert requests.get(url, headers={"Authorization": f"bearer {forged}"}).status_code == 401
 
 
 class TestAuthorizeEndpoint:
     def authorize_params(self, **extra):
-        params = {"response_type": "code", "client_id": ORG,
-                  "redirect_uri": "http://127.0.0.1:8976/callback", "scope": f"user:memberof:{ORG}",
-                  "state": "s1"}
+        params = {
+            "response_type": "code",
+            "client_id": ORG,
+            "redirect_uri": "http://127.0.0.1:8976/callback",
+            "scope": f"user:memberof:{ORG}",
+            "state": "s1",
+        }
         params.update(extra)
         return params
 
     def login(self, standins) -> requests.Session:
         browser = requests.Session()
-        r = browser.post(standins.iyo_url + "/login", data={"username": "alice", "password": ALICE["password"]},
-                         allow_redirects=False)
+        r = browser.post(
+            standins.iyo_url + "/login",
+            data={"username": "alice", "password": ALICE["password"]},
+            allow_redirects=False,
+        )
         assert r.status_code == 302
         return browser
 
     def test_not_logged_in_redirects_to_login_page(self, standins):
-        r = requests.get(standins.iyo_url + "/v1/oauth/authorize", params=self.authorize_params(),
-                         allow_redirects=False)
+        r = requests.get(
+            standins.iyo_url + "/v1/oauth/authorize", params=self.authorize_params(), allow_redirects=False
+        )
         assert r.status_code == 302 and r.headers["Location"].startswith("/login?")
         assert "endpoint=%2Fv1%2Foauth%2Fauthorize" in r.headers["Location"]
         page = requests.get(standins.iyo_url + r.headers["Location"])
-        assert '<label for=username>' in page.text and 'type=password' in page.text
+        assert "<label for=username>" in page.text and "type=password" in page.text
 
     def test_wrong_password_stays_on_login_page(self, standins):
         r = requests.post(standins.iyo_url + "/login", data={"username": "alice", "password": "nope"})
@@ -254,41 +304,49 @@ class TestAuthorizeEndpoint:
 
     def test_consent_then_code_with_state(self, standins):
         browser = self.login(standins)
-        r = browser.get(standins.iyo_url + "/v1/oauth/authorize", params=self.authorize_params(),
-                        allow_redirects=False)
+        r = browser.get(standins.iyo_url + "/v1/oauth/authorize", params=self.authorize_params(), allow_redirects=False)
         assert r.headers["Location"].startswith("/authorize?")
         page = browser.get(standins.iyo_url + r.headers["Location"])
         assert "Authorize" in page.text and "Decline" in page.text and f"user:memberof:{ORG}" in page.text
         fields = dict(parse_qsl(r.headers["Location"].split("?", 1)[1]))
-        r = browser.post(standins.iyo_url + "/authorize", data={**fields, "decision": "authorize"},
-                         allow_redirects=False)
+        r = browser.post(
+            standins.iyo_url + "/authorize", data={**fields, "decision": "authorize"}, allow_redirects=False
+        )
         r = browser.get(standins.iyo_url + r.headers["Location"], allow_redirects=False)
         location = r.headers["Location"]
         assert location.startswith("http://127.0.0.1:8976/callback?code=") and location.endswith("&state=s1")
         # consent is remembered: the next authorize goes straight to the callback
-        again = browser.get(standins.iyo_url + "/v1/oauth/authorize", params=self.authorize_params(state=""),
-                            allow_redirects=False)
+        again = browser.get(
+            standins.iyo_url + "/v1/oauth/authorize", params=self.authorize_params(state=""), allow_redirects=False
+        )
         assert again.headers["Location"].endswith("&state=")
 
-    @pytest.mark.parametrize("uri", ["http://evil.example/callback", "https://x.itsyou.online/callback",
-                                     "http://127.0.0.1:8977/callback", ""])
+    @pytest.mark.parametrize(
+        "uri",
+        ["http://evil.example/callback", "https://x.itsyou.online/callback", "http://127.0.0.1:8977/callback", ""],
+    )
     def test_unregistered_redirect_uri_400_no_redirect(self, standins, uri):
         browser = self.login(standins)
-        r = browser.get(standins.iyo_url + "/v1/oauth/authorize", params=self.authorize_params(redirect_uri=uri),
-                        allow_redirects=False)
+        r = browser.get(
+            standins.iyo_url + "/v1/oauth/authorize",
+            params=self.authorize_params(redirect_uri=uri),
+            allow_redirects=False,
+        )
         assert r.status_code == 400 and r.text == "Bad Request\n"
 
     def test_prefix_matched_redirect_uri_accepted(self, standins):
         browser = self.login(standins)
         self.consent(standins, browser)
         for uri in ("http://127.0.0.1:8976/callback/sub", "http://127.0.0.1:8976/callbackX"):
-            r = browser.get(standins.iyo_url + "/v1/oauth/authorize",
-                            params=self.authorize_params(redirect_uri=uri), allow_redirects=False)
+            r = browser.get(
+                standins.iyo_url + "/v1/oauth/authorize",
+                params=self.authorize_params(redirect_uri=uri),
+                allow_redirects=False,
+            )
             assert r.headers["Location"].startswith(uri + "?code=")
 
     def consent(self, standins, browser):
-        r = browser.get(standins.iyo_url + "/v1/oauth/authorize", params=self.authorize_params(),
-                        allow_redirects=False)
+        r = browser.get(standins.iyo_url + "/v1/oauth/authorize", params=self.authorize_params(), allow_redirects=False)
         if r.headers["Location"].startswith("/authorize?"):
             fields = dict(parse_qsl(r.headers["Location"].split("?", 1)[1]))
             browser.post(standins.iyo_url + "/authorize", data={**fields, "decision": "authorize"})
@@ -296,13 +354,19 @@ class TestAuthorizeEndpoint:
     def code(self, standins, **extra) -> str:
         browser = self.login(standins)
         self.consent(standins, browser)
-        r = browser.get(standins.iyo_url + "/v1/oauth/authorize", params=self.authorize_params(**extra),
-                        allow_redirects=False)
+        r = browser.get(
+            standins.iyo_url + "/v1/oauth/authorize", params=self.authorize_params(**extra), allow_redirects=False
+        )
         return dict(parse_qsl(r.headers["Location"].split("?", 1)[1]))["code"]
 
     def exchange(self, standins, the_code, **overrides):
-        data = {"client_id": ORG, "client_secret": ORG_SECRET, "code": the_code,
-                "redirect_uri": "http://127.0.0.1:8976/callback", "state": "s1"}
+        data = {
+            "client_id": ORG,
+            "client_secret": ORG_SECRET,
+            "code": the_code,
+            "redirect_uri": "http://127.0.0.1:8976/callback",
+            "state": "s1",
+        }
         data.update(overrides)
         return requests.post(standins.iyo_url + TOKEN, data={k: v for k, v in data.items() if v is not None})
 
@@ -312,10 +376,17 @@ class TestAuthorizeEndpoint:
         assert first.json()["scope"] == f"user:memberof:{ORG}," and first.json()["info"] == {"username": "alice"}
         assert self.exchange(standins, code, state=None, grant_type="authorization_code").status_code == 200
 
-    @pytest.mark.parametrize("overrides", [
-        {"state": "other"}, {"redirect_uri": "http://127.0.0.1:8976/callback/x"},
-        {"client_secret": "wrong"}, {"code": "unknown"}, {"client_secret": BROWSER_ONLY_SECRET + "x"},
-    ], ids=["state", "redirect-uri", "secret", "code", "secret2"])
+    @pytest.mark.parametrize(
+        "overrides",
+        [
+            {"state": "other"},
+            {"redirect_uri": "http://127.0.0.1:8976/callback/x"},
+            {"client_secret": "wrong"},
+            {"code": "unknown"},
+            {"client_secret": BROWSER_ONLY_SECRET + "x"},
+        ],
+        ids=["state", "redirect-uri", "secret", "code", "secret2"],
+    )
     def test_code_exchange_refusals_400(self, standins, overrides):
         r = self.exchange(standins, self.code(standins), **overrides)
         assert r.status_code == 400 and r.text == "Bad Request\n"
@@ -329,9 +400,7 @@ class TestAuthorizeEndpoint:
     def test_decline_redirects_with_access_denied(self, standins):
         browser = requests.Session()
         browser.post(standins.iyo_url + "/login", data={"username": "bob", "password": "bob-demo-password-K2d"})
-        r = browser.get(standins.iyo_url + "/v1/oauth/authorize", params=self.authorize_params(),
-                        allow_redirects=False)
+        r = browser.get(standins.iyo_url + "/v1/oauth/authorize", params=self.authorize_params(), allow_redirects=False)
         fields = dict(parse_qsl(r.headers["Location"].split("?", 1)[1]))
-        r = browser.post(standins.iyo_url + "/authorize", data={**fields, "decision": "decline"},
-                         allow_redirects=False)
+        r = browser.post(standins.iyo_url + "/authorize", data={**fields, "decision": "decline"}, allow_redirects=False)
         assert r.headers["Location"] == "http://127.0.0.1:8976/callback?error=access_denied&state=s1"

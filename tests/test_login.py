@@ -20,7 +20,9 @@ def hits(standins):
 
 
 def delta(before, after):
-    return {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before) if after.get(k, 0) != before.get(k, 0)}
+    return {
+        k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before) if after.get(k, 0) != before.get(k, 0)
+    }
 
 
 def test_organization_client_credentials_with_aud(front, standins):

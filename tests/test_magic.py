@@ -85,8 +85,15 @@ def test_secret_var_must_exist(ip, iyo_env):
         run(ip, "--secret-var n")
 
 
-@pytest.mark.parametrize("line", [f"--client-secret {ORG_SECRET}", f"--secret {ORG_SECRET}",
-                                  f"IYO_CLIENT_SECRET={ORG_SECRET}", f"--aud {ORG} {ORG_SECRET}"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"--client-secret {ORG_SECRET}",
+        f"--secret {ORG_SECRET}",
+        f"IYO_CLIENT_SECRET={ORG_SECRET}",
+        f"--aud {ORG} {ORG_SECRET}",
+    ],
+)
 def test_secret_on_the_line_is_refused_without_echo(ip, iyo_env, line):
     with pytest.raises(UsageError) as info:
         run(ip, line)
@@ -127,8 +134,14 @@ def test_configuration_precedence(ip, iyo_env, monkeypatch):
 
 def test_help_page_is_for_users(ip):
     doc = ip.find_line_magic("iyo_token").__doc__
-    for words in ("Examples", "%iyo_token --client-id myorg --aud myorg", "--secret-var", "--jwt-only",
-                  "iyo_cockpit", "IYO_CLIENT_SECRET"):
+    for words in (
+        "Examples",
+        "%iyo_token --client-id myorg --aud myorg",
+        "--secret-var",
+        "--jwt-only",
+        "iyo_cockpit",
+        "IYO_CLIENT_SECRET",
+    ):
         assert words in doc
 
 

@@ -24,27 +24,35 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the ItsYou.online and Cockpit stand-ins on loopback")
     _server_options(serve)
-    serve.add_argument("--env-file", type=Path,
-                       help="also write the export lines to this file (for scripts such as binder/start)")
+    serve.add_argument(
+        "--env-file", type=Path, help="also write the export lines to this file (for scripts such as binder/start)"
+    )
 
     demo = commands.add_parser("demo", help="run the demo notebook against the stand-ins")
     _server_options(demo)
-    demo.add_argument("--execute", action="store_true",
-                      help="run the quickstart notebook headless and print what it did")
+    demo.add_argument(
+        "--execute", action="store_true", help="run the quickstart notebook headless and print what it did"
+    )
     demo.add_argument("--no-browser", action="store_true", help="start JupyterLab without opening a browser")
     return parser
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accounts", type=Path, help="accounts JSON file (default: the built-in demo accounts)")
-    parser.add_argument("--organization", default=DEMO_ORGANIZATION,
-                        help=f"the Cockpit's organization (default {DEMO_ORGANIZATION})")
+    parser.add_argument(
+        "--organization", default=DEMO_ORGANIZATION, help=f"the Cockpit's organization (default {DEMO_ORGANIZATION})"
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_IYO_PORT, help="ItsYou.online stand-in port (0: any)")
     parser.add_argument("--cockpit-port", type=int, default=DEFAULT_COCKPIT_PORT, help="Cockpit stand-in port (0: any)")
-    parser.add_argument("--state-dir", type=Path, default=None,
-                        help=f"where the signing key is kept (default {default_state_dir()})")
-    parser.add_argument("--code-lifetime", type=float, default=10.0,
-                        help="seconds an authorization code stays valid (the real server: 10)")
+    parser.add_argument(
+        "--state-dir", type=Path, default=None, help=f"where the signing key is kept (default {default_state_dir()})"
+    )
+    parser.add_argument(
+        "--code-lifetime",
+        type=float,
+        default=10.0,
+        help="seconds an authorization code stays valid (the real server: 10)",
+    )
 
 
 def start_standins(options) -> StandIns:
@@ -74,8 +82,11 @@ def describe(servers: StandIns, env: dict[str, str], demo_accounts: bool) -> str
     ]
     if demo_accounts:
         org_key = DEMO["organizations"][0]["api_keys"][0]
-        lines += ["", "Demo credentials (public, for demos and training only):",
-                  f"  organization {DEMO_ORGANIZATION}: client id {DEMO_ORGANIZATION}, secret {org_key['secret']}"]
+        lines += [
+            "",
+            "Demo credentials (public, for demos and training only):",
+            f"  organization {DEMO_ORGANIZATION}: client id {DEMO_ORGANIZATION}, secret {org_key['secret']}",
+        ]
         for user in DEMO["users"]:
             key = user["api_keys"][0]
             lines.append(
@@ -83,8 +94,11 @@ def describe(servers: StandIns, env: dict[str, str], demo_accounts: bool) -> str
                 f"{user['password']}; API key {key['applicationid']}, secret {key['secret']}"
             )
     else:
-        lines += ["", f"Accounts: {', '.join(servers.accounts.organizations)} (organizations), "
-                  f"{', '.join(servers.accounts.users)} (users); secrets as in your accounts file"]
+        lines += [
+            "",
+            f"Accounts: {', '.join(servers.accounts.organizations)} (organizations), "
+            f"{', '.join(servers.accounts.users)} (users); secrets as in your accounts file",
+        ]
     lines += ["", "Export these in the shell that starts Jupyter:"]
     lines += [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
     return "\n".join(lines)

@@ -56,8 +56,7 @@ class CockpitServer:
                 Rule("/ays/repository", endpoint="repositories", methods=["GET", "POST"]),
                 Rule(repo, endpoint="repository", methods=["GET", "DELETE"]),
                 Rule(f"{repo}/blueprint", endpoint="blueprints", methods=["GET", "POST"]),
-                Rule(f"{repo}/blueprint/<bp>", endpoint="blueprint",
-                     methods=["GET", "POST", "PUT", "DELETE"]),
+                Rule(f"{repo}/blueprint/<bp>", endpoint="blueprint", methods=["GET", "POST", "PUT", "DELETE"]),
                 Rule(f"{repo}/blueprint/<bp>/archive", endpoint="archive", methods=["PUT"]),
                 Rule(f"{repo}/blueprint/<bp>/restore", endpoint="restore", methods=["PUT"]),
                 Rule(f"{repo}/service", endpoint="services", methods=["GET"]),
@@ -73,8 +72,7 @@ class CockpitServer:
         path = request.path
         if not path.startswith(API_PREFIX + "/"):
             return error(404, "not found; the API is under /api")(environ, start_response)
-        adapter = self.url_map.bind(request.host, path_info=path[len(API_PREFIX):],
-                                    url_scheme=request.scheme)
+        adapter = self.url_map.bind(request.host, path_info=path[len(API_PREFIX) :], url_scheme=request.scheme)
         try:
             endpoint, args = adapter.match(method=request.method)
             self.hits[endpoint] += 1
@@ -125,9 +123,7 @@ class CockpitServer:
         if claims.get("iss") != ISSUER:
             return text_401("JWT Error: Invalid issuer")
         scopes = claims.get("scope") or []
-        if claims.get("globalid") != self.organization and (
-            f"user:memberof:{self.organization}" not in scopes
-        ):
+        if claims.get("globalid") != self.organization and (f"user:memberof:{self.organization}" not in scopes):
             return text_401("Unauthorized")
         return None
 
@@ -220,7 +216,11 @@ class CockpitServer:
                 continue  # actions: and other non-service sections
             role = actor.split(".")[0]
             found["services"][(role, name)] = {
-                "role": role, "name": name, "actor": actor, "state": "new", "data": value or {},
+                "role": role,
+                "name": name,
+                "actor": actor,
+                "state": "new",
+                "data": value or {},
             }
             created.append(f"{role}!{name}")
         return as_json({"msg": f"blueprint {bp} executed", "services": created})
@@ -266,8 +266,12 @@ class CockpitServer:
         if not simulate:
             for service in pending:
                 service["state"] = "ok"
-        run = {"key": run_id, "epoch": int(self.clock()), "state": "ok" if not simulate else "new",
-               "steps": [{"number": 1, "jobs": jobs}] if jobs else []}
+        run = {
+            "key": run_id,
+            "epoch": int(self.clock()),
+            "state": "ok" if not simulate else "new",
+            "steps": [{"number": 1, "jobs": jobs}] if jobs else [],
+        }
         found["runs"][run_id] = run
         return as_json(run, 200)
 

@@ -42,8 +42,9 @@ def execute_quickstart(env: dict[str, str]) -> int:
     notebook = nbformat.read(path, as_version=4)
     os.environ.update(env)  # the kernel inherits this environment
     print(f"\nRunning {path.name} headless:\n", flush=True)
-    client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
-                                     resources={"metadata": {"path": str(path.parent)}})
+    client = nbclient.NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     try:
         client.execute()
     except nbclient.exceptions.CellExecutionError as exc:
@@ -65,12 +66,21 @@ def run_jupyterlab(env: dict[str, str], no_browser: bool) -> int:
     try:
         import jupyterlab  # noqa: F401
     except ImportError:
-        print("JupyterLab is not installed: pip install jupyterlab, or run "
-              "`iyo-magic demo --execute` to run the demo headless.", file=sys.stderr)
+        print(
+            "JupyterLab is not installed: pip install jupyterlab, or run "
+            "`iyo-magic demo --execute` to run the demo headless.",
+            file=sys.stderr,
+        )
         return 2
     folder = notebooks_dir()
-    command = [sys.executable, "-m", "jupyterlab", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.root_dir={folder}", QUICKSTART]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.root_dir={folder}",
+        QUICKSTART,
+    ]
     if no_browser:
         command.append("--no-browser")
     lab = subprocess.Popen(command, env={**os.environ, **env})

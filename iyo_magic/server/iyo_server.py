@@ -56,9 +56,7 @@ def scope_allowed(requested: str, granted: list[str]) -> bool:
 
 def status(code: int, headers: dict | None = None) -> Response:
     """An error as Go's http.Error writes it: the status text and a newline."""
-    return Response(
-        HTTP_STATUS_CODES[code] + "\n", code, headers=headers, content_type="text/plain; charset=utf-8"
-    )
+    return Response(HTTP_STATUS_CODES[code] + "\n", code, headers=headers, content_type="text/plain; charset=utf-8")
 
 
 @dataclass
@@ -157,9 +155,7 @@ class IyoServer:
                 {
                     "Access-Control-Allow-Origin": "*",
                     "Access-Control-Allow-Methods": "POST",
-                    "Access-Control-Allow-Headers": request.headers.get(
-                        "Access-Control-Request-Headers", ""
-                    ),
+                    "Access-Control-Allow-Headers": request.headers.get("Access-Control-Request-Headers", ""),
                 }
             )
         return response
@@ -210,8 +206,11 @@ class IyoServer:
             if jwt is None:
                 return status(401, cors)
             if "application/json" in request.headers.get("Accept", ""):
-                return Response(json.dumps({"access_token": jwt}, separators=(",", ":")) + "\n", headers=cors,
-                                content_type="application/json")
+                return Response(
+                    json.dumps({"access_token": jwt}, separators=(",", ":")) + "\n",
+                    headers=cors,
+                    content_type="application/json",
+                )
             return Response(jwt, headers=cors, content_type="application/jwt")
 
         with self._lock:
@@ -230,13 +229,11 @@ class IyoServer:
         expires = self.clock() + ACCESS_TOKEN_LIFETIME
         key = self.accounts.org_key(client_id, secret)
         if key is not None and key.client_credentials:
-            return StoredAccessToken(random_token(), client_id, ["organization:owner"], expires,
-                                     globalid=client_id)
+            return StoredAccessToken(random_token(), client_id, ["organization:owner"], expires, globalid=client_id)
         user = self.accounts.user_key(client_id, secret)
         if user is None:
             return None
-        return StoredAccessToken(random_token(), client_id, ["user:admin"], expires,
-                                 username=user.username)
+        return StoredAccessToken(random_token(), client_id, ["user:admin"], expires, username=user.username)
 
     def exchange_code(self, request: Request, client_id: str, secret: str, code: str):
         with self._lock:
@@ -255,8 +252,9 @@ class IyoServer:
         if key is None or not grant.redirect_uri.startswith(key.callback_url):
             return None
         # Codes are not deleted on use: the real server lets one be exchanged again within 10 s.
-        return StoredAccessToken(random_token(), client_id, list(grant.scopes),
-                                 self.clock() + ACCESS_TOKEN_LIFETIME, username=grant.username)
+        return StoredAccessToken(
+            random_token(), client_id, list(grant.scopes), self.clock() + ACCESS_TOKEN_LIFETIME, username=grant.username
+        )
 
     # -- JWTs from an access token -------------------------------------------------------------
     def jwt_for(self, token: StoredAccessToken, request: Request) -> str | None:
@@ -290,10 +288,7 @@ class IyoServer:
     def possible_scopes(self, username: str, scopes: list[str]) -> list[str]:
         """Drop ``user:memberof:X`` silently when the user is not a member of X."""
         prefix = "user:memberof:"
-        return [
-            s for s in scopes
-            if not s.startswith(prefix) or self.accounts.is_member(username, s[len(prefix):])
-        ]
+        return [s for s in scopes if not s.startswith(prefix) or self.accounts.is_member(username, s[len(prefix) :])]
 
     def shortened(self, expires: float, validity: str) -> float:
         try:
@@ -321,7 +316,7 @@ class IyoServer:
         header = request.headers.get("Authorization", "")
         if header.startswith(("bearer ", "Bearer ")):
             return self.jwt_from_parent(request, header[7:].strip())
-        raw = header[len("token"):] if header.startswith("token") else header
+        raw = header[len("token") :] if header.startswith("token") else header
         with self._lock:
             token = self.state.access_tokens.get(raw.strip())
         if token is None or token.expires <= self.clock():
@@ -356,8 +351,7 @@ class IyoServer:
             return status(500)  # the real handler's int64 assertion on `exp` panics
         claims = {
             "azp": parent.get("azp", ""),
-            "exp": int(self.shortened(self.clock() + ACCESS_TOKEN_LIFETIME,
-                                      self.value(request, "validity"))),
+            "exp": int(self.shortened(self.clock() + ACCESS_TOKEN_LIFETIME, self.value(request, "validity"))),
             "globalid": None,  # the real server writes a null globalid for user parents
             "iss": ISSUER,
             "scope": self.possible_scopes(parent["username"], requested),
@@ -388,8 +382,7 @@ class IyoServer:
             scopes = self.possible_scopes(claims["username"], scopes) or [""]
         fresh = dict(claims)
         fresh["scope"] = scopes
-        fresh["exp"] = int(self.shortened(self.clock() + ACCESS_TOKEN_LIFETIME,
-                                          self.value(request, "validity")))
+        fresh["exp"] = int(self.shortened(self.clock() + ACCESS_TOKEN_LIFETIME, self.value(request, "validity")))
         return Response(self.sign(fresh), content_type="application/jwt")
 
     # -- /v1/oauth/authorize, login and consent pages ------------------------------------------
@@ -416,8 +409,7 @@ class IyoServer:
             consent = dict(query, scope=",".join(scopes), endpoint="/v1/oauth/authorize")
             return redirect("/authorize?" + urlencode(consent))
         code = random_token()
-        grant = AuthorizationRequest(user, client_id, redirect_uri, query.get("state", ""),
-                                     scopes, self.clock())
+        grant = AuthorizationRequest(user, client_id, redirect_uri, query.get("state", ""), scopes, self.clock())
         with self._lock:
             self.state.codes[code] = grant
         separator = "&" if "?" in redirect_uri else "?"

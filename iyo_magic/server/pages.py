@@ -18,19 +18,17 @@ def _page(title: str, body: str) -> str:
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
         f"<body><h1>{escape(title)}</h1>{body}"
-        '<p class=note>Local ItsYou.online stand-in (iyo_magic). Demo accounts only.</p>'
+        "<p class=note>Local ItsYou.online stand-in (iyo_magic). Demo accounts only.</p>"
         "</body></html>"
     )
 
 
 def _hidden(fields: dict[str, str]) -> str:
-    return "".join(
-        f'<input type=hidden name="{escape(k)}" value="{escape(v)}">' for k, v in fields.items()
-    )
+    return "".join(f'<input type=hidden name="{escape(k)}" value="{escape(v)}">' for k, v in fields.items())
 
 
 def login_page(query: dict[str, str], error: str = "") -> str:
-    problem = f'<p class=error role=alert>{escape(error)}</p>' if error else ""
+    problem = f"<p class=error role=alert>{escape(error)}</p>" if error else ""
     return _page(
         "Log in to ItsYou.online",
         f"""{problem}<form method=post action="/login">{_hidden(query)}

@@ -12,7 +12,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from .accounts import DEMO_ORGANIZATION, Accounts
 from .cockpit_server import API_PREFIX, CockpitServer
 from .iyo_server import IyoServer
-from .keys import PUBLIC_KEY_FILE, SigningKey, default_state_dir
+from .keys import PUBLIC_KEY_FILE, SigningKey
 
 LOOPBACK = "127.0.0.1"
 log = logging.getLogger("iyo_magic.server")

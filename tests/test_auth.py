@@ -1,0 +1,131 @@
+"""IyoAuth over real HTTP: renewal before expiry, one renewal across threads, retry after a 401."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+
+from iyo_magic import RefreshError
+
+from .conftest import ORG, ORG_SECRET, ApiFront, MagicFront
+
+
+def wait_until_stale(auth):
+    jwt = auth.jwt
+    leeway = min(60, jwt.lifetime / 2)
+    time.sleep(max(0.0, jwt.expires_at.timestamp() - leeway - time.time()) + 0.05)
+
+
+def cockpit_get(standins, auth):
+    return requests.get(standins.cockpit_url + "/ays/repository", auth=auth, timeout=10)
+
+
+def test_sends_bearer_jwt_to_the_cockpit(standins):
+    auth = ApiFront(standins, None).run(ORG, ORG_SECRET)["auth"]
+    response = cockpit_get(standins, auth)
+    assert response.status_code == 200
+    assert response.request.headers["Authorization"] == f"bearer {auth.jwt}"
+
+
+def test_no_request_to_iyo_while_the_jwt_is_valid(standins):
+    auth = ApiFront(standins, None).run(ORG, ORG_SECRET)["auth"]
+    before = sum(standins.iyo.hits.values())
+    for _ in range(5):
+        assert cockpit_get(standins, auth).status_code == 200
+    assert sum(standins.iyo.hits.values()) == before and auth.renewals == 0
+
+
+def test_leeway_is_at_most_half_the_lifetime(standins):
+    auth = ApiFront(standins, None).run(ORG, ORG_SECRET, validity=4)["auth"]
+    first = auth.jwt
+    assert cockpit_get(standins, auth).status_code == 200 and auth.jwt is first  # not renewed at once
+    wait_until_stale(auth)
+    before = dict(standins.iyo.hits)
+    assert cockpit_get(standins, auth).status_code == 200
+    assert auth.renewals == 1 and auth.jwt is not first
+    assert standins.iyo.hits["refresh"] == before.get("refresh", 0) + 1  # the refresh endpoint
+
+
+def test_not_refreshable_renews_from_the_access_token(standins):
+    auth = ApiFront(standins, None).run(ORG, ORG_SECRET, validity=2, refresh=False)["auth"]
+    wait_until_stale(auth)
+    before = dict(standins.iyo.hits)
+    assert cockpit_get(standins, auth).status_code == 200
+    assert standins.iyo.hits["jwt"] == before["jwt"] + 1
+    assert standins.iyo.hits["access_token"] == before["access_token"]
+
+
+def test_jwt_only_not_refreshable_reruns_the_flow(standins):
+    auth = ApiFront(standins, None).run(ORG, ORG_SECRET, validity=2, refresh=False, jwt_only=True)["auth"]
+    wait_until_stale(auth)
+    before = dict(standins.iyo.hits)
+    assert cockpit_get(standins, auth).status_code == 200
+    assert standins.iyo.hits["access_token"] == before["access_token"] + 1
+
+
+def test_lost_refresh_token_falls_back_to_a_new_jwt(standins):
+    auth = ApiFront(standins, None).run(ORG, ORG_SECRET, validity=2)["auth"]
+    standins.iyo.state.refresh_tokens.clear()  # e.g. the server forgot it
+    wait_until_stale(auth)
+    assert cockpit_get(standins, auth).status_code == 200 and auth.renewals == 1
+
+
+def test_retry_once_after_401(standins, monkeypatch):
+    auth = ApiFront(standins, None).run(ORG, ORG_SECRET)["auth"]
+    # ItsYou.online rotates its signing key: the Cockpit refuses the JWT we still think fresh.
+    from iyo_magic.server.keys import SigningKey
+
+    rotated = SigningKey.generate()
+    monkeypatch.setattr(standins.iyo, "key", rotated)
+    monkeypatch.setattr(standins.cockpit, "public_key_pem", rotated.public_pem)
+    response = cockpit_get(standins, auth)
+    assert response.status_code == 200 and auth.renewals == 1
+    assert [r.status_code for r in response.history] == [401]
+
+
+def test_retry_is_only_once(standins, monkeypatch):
+    auth = ApiFront(standins, None).run(ORG, ORG_SECRET)["auth"]
+    monkeypatch.setattr(standins.cockpit, "organization", "someone-else")
+    response = cockpit_get(standins, auth)
+    assert response.status_code == 401 and len(response.history) == 1 and auth.renewals == 1
+
+
+@pytest.mark.parametrize("threads", [16])
+def test_one_renewal_across_threads(standins, threads):
+    auth = ApiFront(standins, None).run(ORG, ORG_SECRET, validity=3)["auth"]
+    wait_until_stale(auth)
+    barrier = threading.Barrier(threads)
+    statuses = []
+
+    def worker():
+        barrier.wait()
+        statuses.append(cockpit_get(standins, auth).status_code)
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(timeout=30)
+    assert statuses == [200] * threads and auth.renewals == 1
+
+
+def test_renewal_failure_is_one_clear_error(standins, monkeypatch):
+    auth = ApiFront(standins, None).run(ORG, ORG_SECRET, validity=2, refresh=False, jwt_only=True)["auth"]
+    wait_until_stale(auth)
+    monkeypatch.setattr(standins.accounts, "organizations", {})  # the key was revoked
+    with pytest.raises(RefreshError, match="could not renew the JWT: .*client id or secret rejected") as info:
+        cockpit_get(standins, auth)
+    assert ORG_SECRET not in str(info.value)
+
+
+def test_magic_keeps_the_namespace_jwt_current(standins, ip, capsys):
+    front = MagicFront(standins, ip)
+    front.run(ORG, ORG_SECRET, validity=2)
+    first = ip.user_ns["iyo_jwt"]
+    wait_until_stale(ip.user_ns["iyo_auth"])
+    ip.user_ns["iyo_cockpit"].get("/ays/repository")
+    assert ip.user_ns["iyo_jwt"] is not first and ip.user_ns["iyo_jwt"] is ip.user_ns["iyo_auth"].jwt
+    assert ip.user_ns["iyo_jwt"].expires_at > first.expires_at

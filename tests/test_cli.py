@@ -1,0 +1,167 @@
+"""`iyo-magic serve` as a new user runs it, and the seed document's curl commands against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from .conftest import ALICE_APP, ALICE_SECRET, ORG, ORG_SECRET
+
+
+def start_serve(tmp_path, *extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IYO_")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "iyo_magic.server.cli",
+            "serve",
+            "--port",
+            "0",
+            "--cockpit-port",
+            "0",
+            "--state-dir",
+            str(tmp_path / "state"),
+            "--env-file",
+            str(tmp_path / "env"),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    lines = []
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Ctrl+C stops" in line:
+            return proc, "".join(lines)
+    proc.kill()
+    raise AssertionError("serve did not start: " + "".join(lines))
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+
+
+def exports(text):
+    return dict(re.findall(r"^export (IYO_\w+)=(\S+)$", text, re.M))
+
+
+def test_serve_prints_credentials_and_exports(tmp_path):
+    proc, text = start_serve(tmp_path)
+    try:
+        env = exports(text)
+        assert set(env) == {
+            "IYO_BASE_URL",
+            "IYO_COCKPIT_URL",
+            "IYO_JWT_PUBLIC_KEY",
+            "IYO_CLIENT_ID",
+            "IYO_CLIENT_SECRET",
+        }
+        assert "alice" in text and ALICE_APP in text
+        assert (tmp_path / "env").read_text().count("export ") == 5
+        assert env["IYO_BASE_URL"].startswith("http://127.0.0.1:")
+        key = Path(env["IYO_JWT_PUBLIC_KEY"]).read_text()
+    finally:
+        stop(proc)
+    proc, text = start_serve(tmp_path)  # a restart keeps the key: earlier JWTs stay verifiable
+    try:
+        assert Path(exports(text)["IYO_JWT_PUBLIC_KEY"]).read_text() == key
+    finally:
+        stop(proc)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_seed_curl_commands(tmp_path):
+    proc, text = start_serve(tmp_path)
+    try:
+        env = exports(text)
+        base, cockpit = env["IYO_BASE_URL"], env["IYO_COCKPIT_URL"]
+
+        def curl(*args):
+            return subprocess.run(["curl", "-s", *args], capture_output=True, text=True, timeout=30).stdout
+
+        org = json.loads(
+            curl(
+                "-d",
+                f"grant_type=client_credentials&client_id={ORG}&client_secret={ORG_SECRET}",
+                f"{base}/v1/oauth/access_token",
+            )
+        )
+        org_jwt = curl("-H", f"Authorization: token {org['access_token']}", f"{base}/v1/oauth/jwt?aud={ORG}")
+        user = json.loads(
+            curl(
+                "-d",
+                f"grant_type=client_credentials&client_id={ALICE_APP}&client_secret={ALICE_SECRET}",
+                f"{base}/v1/oauth/access_token",
+            )
+        )
+        user_jwt = curl(
+            "-H", f"Authorization: token {user['access_token']}", f"{base}/v1/oauth/jwt?scope=user:memberof:{ORG}"
+        )
+        one_shot = curl(
+            "-X",
+            "POST",
+            f"{base}/v1/oauth/access_token?grant_type=client_credentials&client_id={ORG}"
+            f"&client_secret={ORG_SECRET}&response_type=id_token",
+        )
+        for jwt in (org_jwt, user_jwt, one_shot):
+            assert curl("-H", f"Authorization: bearer {jwt}", f"{cockpit}/ays/repository") == "[]"
+        assert requests.get(f"{cockpit}/ays/repository").text == "Not JWT token"
+    finally:
+        stop(proc)
+
+
+def test_accounts_file_and_bad_accounts_file(tmp_path):
+    accounts = {
+        "organizations": [
+            {
+                "globalid": "acme",
+                "api_keys": [
+                    {
+                        "label": "nb",
+                        "secret": "acme-secret-123",
+                        "client_credentials": True,
+                        "callback_url": "http://127.0.0.1:8976/callback",
+                    }
+                ],
+            }
+        ],
+        "users": [],
+    }
+    (tmp_path / "accounts.json").write_text(json.dumps(accounts))
+    proc, text = start_serve(tmp_path, "--accounts", str(tmp_path / "accounts.json"), "--organization", "acme")
+    try:
+        assert "acme-secret-123" not in text and "IYO_CLIENT_SECRET" not in text
+        base = exports(text)["IYO_BASE_URL"]
+        r = requests.post(
+            f"{base}/v1/oauth/access_token",
+            data={"grant_type": "client_credentials", "client_id": "acme", "client_secret": "acme-secret-123"},
+        )
+        assert r.status_code == 200
+    finally:
+        stop(proc)
+    (tmp_path / "bad.json").write_text('{"organizations": [{"api_keys": []}]}')
+    out = subprocess.run(
+        [sys.executable, "-m", "iyo_magic.server.cli", "serve", "--accounts", str(tmp_path / "bad.json")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode == 2 and "missing or malformed field 'globalid'" in out.stderr

@@ -1,0 +1,91 @@
+"""Token values (masked, absolute expiry) and the package surface."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import time
+
+import pytest
+
+import iyo_magic
+from iyo_magic.tokens import AccessToken, split_scopes
+
+from .conftest import ORG, ORG_SECRET, ApiFront
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("user:admin,", ("user:admin",)),
+        ("user:memberof:a,grant:x", ("user:memberof:a", "grant:x")),
+        ("user:admin", ("user:admin",)),
+        (" a , b ,", ("a", "b")),
+        ("", ()),
+        (None, ()),
+    ],
+)
+def test_scopes_tolerate_the_servers_formats(text, expected):
+    assert split_scopes(text) == expected
+
+
+def test_access_token_expiry_is_absolute_from_receipt():
+    received = time.time() - 100
+    token = AccessToken.from_response(
+        {"access_token": "abc", "scope": "organization:owner,", "expires_in": 1000, "info": {"username": ""}},
+        client_id=ORG,
+        received_at=received,
+    )
+    assert abs(token.expires_at.timestamp() - (received + 1000)) < 0.01
+    assert 890 < token.expires_in < 901 and token.identity == ORG
+
+
+def test_values_are_strings_with_masked_displays(standins):
+    got = ApiFront(standins, None).run(ORG, ORG_SECRET)
+    for token in (got["access_token"], got["jwt"]):
+        raw = str(token)
+        assert isinstance(token, str) and f"x {token}" == f"x {raw}"
+        for shown in (repr(token), token._repr_html_()):
+            assert raw not in shown and "masked" in shown
+        with pytest.raises(AttributeError):
+            token.scope = ("admin",)
+        with pytest.raises(TypeError, match="not picklable"):
+            pickle.dumps(token)
+
+
+def test_public_names_are_exactly_all():
+    public = {n for n in dir(iyo_magic) if not n.startswith("_")} | set(iyo_magic._LAZY)
+    public -= {
+        "annotations",
+        "TYPE_CHECKING",
+        "Any",
+        "auth",
+        "cockpit",
+        "errors",
+        "flows",
+        "magic",
+        "server",
+        "tokens",
+        "transport",
+        "usecase",
+    }
+    assert sorted(public | {"__version__"}) == sorted(iyo_magic.__all__)
+    for name in iyo_magic.__all__:
+        assert getattr(iyo_magic, name) is not None
+
+
+def test_load_ext_does_not_import_widgets():
+    code = (
+        "from IPython.core.interactiveshell import InteractiveShell; import sys;"
+        "InteractiveShell.instance().run_line_magic('load_ext', 'iyo_magic');"
+        "print('ipywidgets' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_unload_removes_the_magic(ip):
+    assert ip.find_line_magic("iyo_token") is not None
+    ip.extension_manager.unload_extension("iyo_magic")
+    assert ip.find_line_magic("iyo_token") is None
