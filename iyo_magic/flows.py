@@ -50,18 +50,19 @@ _TOKEN_ENDPOINT_ADVICE = {
     401: "a requested JWT scope is not allowed for these credentials",
 }
 _CODE_EXCHANGE_ADVICE = {
-    400: "code exchange refused: the code is unknown or older than "
-    f"{CODE_LIFETIME_SECONDS} s, the redirect URI differs from the one used to authorize, "
-    "or the client id or secret is wrong",
+    400: f"code exchange refused: a code lives only {CODE_LIFETIME_SECONDS} s (when pasting, paste "
+    "at once), or the client secret is wrong, or the redirect URI is not under the API key's "
+    "callback URL; run the flow again",
 }
 
 
-def _jwt_scope_advice(scopes: tuple[str, ...]) -> dict[int, str]:
+def _jwt_scope_advice(scopes: tuple[str, ...], access_token) -> dict[int, str]:
     asked = ",".join(scopes) or "(all)"
+    has = ",".join(getattr(access_token, "scope", ())) or "none"
     return {
-        401: f"scope {asked} refused for this access token (an organization key can only get "
-        "organization:owner; use --aud ORG for it, or a user key for user:memberof:ORG), "
-        "or the access token expired",
+        401: f"scope {asked} refused: the access token has scope {has} (an organization key gets "
+        "only organization:owner: use --aud ORG; a user key or login gets user:memberof:ORG only "
+        "for members of ORG), or the access token expired",
     }
 
 
@@ -177,7 +178,7 @@ def jwt_from_access_token(
         params=_jwt_params(scopes, audiences, validity, refreshable),
         headers={"Authorization": f"{ACCESS_TOKEN_SCHEME} {access_token}"},
     )
-    transport.expect(response, what=what, explain=_jwt_scope_advice(scopes))
+    transport.expect(response, what=what, explain=_jwt_scope_advice(scopes, access_token))
     return JWT(transport.text(response, what=what), public_key=public_key)
 
 

@@ -14,10 +14,11 @@ from traitlets import Float, Unicode, default
 
 from . import flows
 from .cockpit import CockpitSession
+from .codeflow import BrowserStep
 from .errors import IyoError
 from .tokens import describe_remaining
 from .transport import DEFAULT_TIMEOUT
-from .usecase import LoginRequest, LoginResult, fingerprint, load_public_key, login
+from .usecase import AUTHORIZATION_CODE, LoginRequest, LoginResult, fingerprint, load_public_key, login
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8976/callback"
 DEFAULT_PREFIX = "iyo"
@@ -115,7 +116,15 @@ class IyoMagics(Magics):
     @argument(
         "--jwt-only", action="store_true", help="One round trip (response_type=id_token): a JWT and no access token."
     )
-    @argument("--redirect-uri", metavar="URI", help="Redirect URI for the authorization_code flow.")
+    @argument("--redirect-uri", metavar="URI",
+              help="Redirect URI registered on the API key, for the authorization_code flow.")
+    @argument("--listen", metavar="[HOST:]PORT",
+              help="Where the loopback listener waits for the browser (default: the redirect URI's port).")
+    @argument("--paste", action="store_true",
+              help="Remote kernel: paste the address the browser ended on instead of listening.")
+    @argument("--no-browser", action="store_true", help="Show the login link without opening a browser.")
+    @argument("--wait", type=float, default=120.0, metavar="SECONDS",
+              help="How long the listener waits for the browser (default 120).")
     @argument("--base-url", metavar="URL", help="ItsYou.online base URL.")
     @argument("--cockpit", metavar="URL", help="Cockpit API base URL; makes <prefix>_cockpit.")
     @argument(
@@ -141,6 +150,11 @@ class IyoMagics(Magics):
           iyo_auth          requests auth: sends the JWT, renews it before it expires
           iyo_cockpit       a requests session on the Cockpit URL, when one is known
 
+        The authorization_code flow (-f code) shows a login link and opens the browser; the
+        redirect comes back to a one-shot listener on 127.0.0.1 (the redirect URI's port, or
+        --listen). Where the browser cannot reach the kernel, --paste asks for the address the
+        browser ended on. ItsYou.online keeps a code only 10 s: paste it at once.
+
         The client secret never goes on the line: it is read from $IYO_CLIENT_SECRET (or
         --secret-env NAME, or --secret-var NAME), else asked for with a masked prompt.
         Defaults come from %config IyoMagics.<name>, then IYO_* environment variables.
@@ -150,6 +164,8 @@ class IyoMagics(Magics):
           %iyo_token --client-id myorg --aud myorg
           %iyo_token --client-id APPLICATION_ID --scope user:memberof:myorg
           %iyo_token --jwt-only --validity 3600 -o ops
+          %iyo_token -f code --scope user:memberof:myorg         # log in in the browser
+          %iyo_token -f code --scope user:memberof:myorg --paste # remote kernel (JupyterHub)
           %iyo_token --status
         """
         args = self._parse(line)
@@ -219,20 +235,25 @@ class IyoMagics(Magics):
         return os.environ.get(args.secret_env or SECRET_ENV, "")
 
     def _prompt_secret(self, args, request: LoginRequest) -> str:
-        no_prompt = UsageError(
+        secret = self._ask_masked(
+            f"Client secret for {request.client_id}: ",
             f"no client secret for {request.client_id}: set {args.secret_env or SECRET_ENV} in the "
-            "kernel's environment, or use --secret-var NAME; this front end cannot answer a prompt"
+            "kernel's environment, or use --secret-var NAME",
         )
+        if not secret:
+            raise UsageError("no client secret given")
+        return secret
+
+    def _ask_masked(self, prompt: str, instead: str) -> str:
+        """A masked prompt where the front end can answer one; else an error at once."""
+        no_prompt = UsageError(f"{instead}; this front end cannot answer a prompt")
         in_kernel = getattr(self.shell, "kernel", None) is not None
         if not in_kernel and not sys.stdin.isatty():
             raise no_prompt
         try:
-            secret = getpass.getpass(f"Client secret for {request.client_id}: ")
+            return getpass.getpass(prompt)
         except (StdinNotImplementedError, EOFError, OSError):
             raise no_prompt from None
-        if not secret:
-            raise UsageError("no client secret given")
-        return secret
 
     # -- running ---------------------------------------------------------------------------------
     def _run(self, args, request: LoginRequest) -> None:
@@ -246,11 +267,26 @@ class IyoMagics(Magics):
                 return
         if not secret:
             secret = self._prompt_secret(args, request)
-        if request.flow == "authorization_code":
-            raise UsageError("the authorization_code flow is not available yet; use -f client_credentials")
-        result = login(request, secret, on_renew=lambda jwt: self._renewed(prefix, result, jwt))
+        code_grant = self._browser_step(args) if request.flow == AUTHORIZATION_CODE else None
+        result = login(
+            request, secret, code_grant=code_grant, on_renew=lambda jwt: self._renewed(prefix, result, jwt)
+        )
         self._store(prefix, result)
         print(summary(result, prefix))
+
+    def _browser_step(self, args) -> BrowserStep:
+        remote = running_remotely()
+        if remote and not args.paste and not args.listen:
+            print("This kernel seems remote: if your browser cannot reach its 127.0.0.1, "
+                  "stop (■) and run again with --paste.")
+        return BrowserStep(
+            show_link=show_login_link,
+            ask_pasted=lambda prompt: self._ask_masked(prompt, "--paste needs a prompt"),
+            paste=args.paste,
+            listen=args.listen,
+            open_browser=not (args.no_browser or remote or args.paste),
+            wait=args.wait,
+        )
 
     def _renewed(self, prefix: str, result: LoginResult, jwt) -> None:
         """Keep ``<prefix>_jwt`` current when `IyoAuth` renews, unless a newer login replaced it."""
@@ -293,6 +329,40 @@ class IyoMagics(Magics):
                 print(f"{prefix}_{name}: {token!r}")
         if result.auth is not None:
             print(f"{prefix}_auth: renewed {result.auth.renewals} times")
+
+
+REMOTE_MARKERS = ("JUPYTERHUB_API_TOKEN", "BINDER_LAUNCH_HOST", "BINDER_REQUEST", "SSH_CONNECTION")
+
+
+def running_remotely() -> bool:
+    """JupyterHub, Binder or SSH: the user's browser is likely on another machine."""
+    return any(os.environ.get(name) for name in REMOTE_MARKERS)
+
+
+def show_login_link(url: str):
+    """Display the authorize link; return a function that replaces it (no state stays saved)."""
+    from html import escape
+
+    from IPython.display import display
+
+    def bundle(html: str, text: str) -> dict:
+        return {"text/html": html, "text/plain": text}
+
+    handle = display(
+        bundle(
+            f'<a href="{escape(url)}" target="_blank" rel="noopener">Log in at ItsYou.online</a> '
+            "(then authorize; this cell waits)",
+            f"Log in at ItsYou.online (then authorize; this cell waits):\n{url}",
+        ),
+        raw=True,
+        display_id=True,
+    )
+
+    def withdraw(note: str) -> None:
+        if handle is not None:
+            handle.update(bundle(f"<em>{escape(note)}</em>", note), raw=True)
+
+    return withdraw
 
 
 def summary(result: LoginResult, prefix: str) -> str:

@@ -1,0 +1,92 @@
+"""The Authorization Code flow's browser step, then the code exchange, for `usecase.login`.
+
+1. build the authorize URL with an unguessable ``state`` and show it (and open the browser);
+2. get the answer: the loopback listener catches the redirect, or the user pastes the URL;
+3. check the state, then exchange the code at once (ItsYou.online keeps it 10 s).
+"""
+
+from __future__ import annotations
+
+import hmac
+import webbrowser
+from dataclasses import dataclass
+from typing import Callable
+
+from . import flows
+from .callback import CallbackListener, listen_address, parse_pasted
+from .errors import ConfigError, OAuthError
+from .tokens import AccessToken
+from .transport import Transport
+
+DEFAULT_WAIT = 120.0
+
+
+@dataclass
+class BrowserStep:
+    """How the front end takes part: show the link, maybe open a browser, maybe ask for a paste.
+
+    ``show_link(url)`` displays the link and returns a function that withdraws it afterwards
+    (so the saved notebook keeps no ``state``); ``ask_pasted(prompt)`` asks with a masked prompt.
+    """
+
+    show_link: Callable[[str], Callable[[str], None]]
+    ask_pasted: Callable[[str], str] | None = None
+    paste: bool = False
+    listen: str | None = None
+    open_browser: bool = True
+    wait: float = DEFAULT_WAIT
+    browser: Callable[[str], bool] = webbrowser.open
+    notice: Callable[[str], None] = print
+
+    def __call__(self, transport: Transport, request, secret: str) -> AccessToken:
+        """Run the browser step for ``request`` and return the access token."""
+        state = flows.new_state()
+        url = flows.authorize_url(
+            request.base_url,
+            request.client_id,
+            request.redirect_uri,
+            tuple(s for s in request.scopes if s != flows.OFFLINE_ACCESS),
+            state,
+        )
+        answer = self._pasted(url) if self.paste else self._listened(url, request.redirect_uri)
+        code = checked_code(answer, state)
+        return flows.exchange_code(
+            transport, request.base_url, request.client_id, secret, code, request.redirect_uri, state
+        )
+
+    def _pasted(self, url: str) -> dict[str, str]:
+        if self.ask_pasted is None:
+            raise ConfigError("--paste needs a front end that can ask for input")
+        withdraw = self.show_link(url)
+        try:
+            text = self.ask_pasted("After authorizing, paste the address your browser ended on (hidden): ")
+            return parse_pasted(text)
+        finally:
+            withdraw("the login link was used; run the magic again for a new one")
+
+    def _listened(self, url: str, redirect_uri: str) -> dict[str, str]:
+        host, port = listen_address(redirect_uri, self.listen)
+        with CallbackListener(port, host) as listener:
+            withdraw = self.show_link(url)
+            try:
+                if self.open_browser and not self.browser(url):
+                    self.notice("No browser could be opened here: open the link above yourself.")
+                return listener.wait(self.wait, redirect_uri)
+            finally:
+                withdraw("the login link was used; run the magic again for a new one")
+
+
+def checked_code(answer: dict[str, str], state: str) -> str:
+    """The code, once the answer's state is the one this login sent."""
+    if answer.get("error") and not answer.get("code"):
+        if answer["error"] == "access_denied":
+            raise OAuthError("you declined the authorization on ItsYou.online; run the magic again to retry")
+        raise OAuthError(f"ItsYou.online answered error {answer['error'][:40]!r}; run the magic again")
+    if not hmac.compare_digest(answer.get("state", ""), state):
+        raise OAuthError(
+            "the answer does not belong to this login (its state differs): it is from an older "
+            "or another link; use the newest link"
+        )
+    if not answer.get("code"):
+        raise OAuthError("the answer holds no code; run the magic again")
+    return answer["code"]

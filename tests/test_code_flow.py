@@ -1,0 +1,198 @@
+"""The Authorization Code flow over real HTTP: a test client plays the browser."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from iyo_magic import ConfigError, IyoError, LoginRequest, login
+from iyo_magic.callback import parse_pasted
+from iyo_magic.codeflow import BrowserStep
+
+from .browser import FakeBrowser
+from .conftest import ALICE, BOB, ORG, ORG_SECRET
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def standins():
+    """Stand-ins whose organization key registers the callback URL ``http://127.0.0.1:``: by the
+    real server's raw prefix match, any loopback port is then a valid redirect URI."""
+    import copy
+
+    from iyo_magic.server import Accounts, StandIns
+    from iyo_magic.server.accounts import DEMO
+
+    accounts = copy.deepcopy(DEMO)
+    accounts["organizations"][0]["api_keys"][0]["callback_url"] = "http://127.0.0.1:"
+    with StandIns(Accounts.from_dict(accounts)) as servers:
+        yield servers
+
+
+def request_for(standins, port=None, **extra) -> LoginRequest:
+    port = port or free_port()
+    return LoginRequest(
+        client_id=ORG, base_url=standins.iyo_url, flow="code", scopes=(f"user:memberof:{ORG}",),
+        redirect_uri=f"http://127.0.0.1:{port}/callback", cockpit_url=standins.cockpit_url,
+        public_key=standins.key.public_pem, **extra,
+    ), port
+
+
+class Shown:
+    """The front end's display: records the link and whether it was withdrawn."""
+
+    def __init__(self):
+        self.links, self.withdrawn = [], []
+
+    def __call__(self, url):
+        self.links.append(url)
+        return self.withdrawn.append
+
+
+def listener_step(browser, port, shown=None, wait=15.0):
+    return BrowserStep(show_link=shown or Shown(), listen=str(port), browser=browser.open, wait=wait)
+
+
+def test_listener_flow_end_to_end(standins):
+    request, port = request_for(standins)
+    browser = FakeBrowser("alice", ALICE["password"])
+    shown = Shown()
+    result = login(request, ORG_SECRET, code_grant=listener_step(browser, port, shown))
+    browser.thread.join(5)
+    assert browser.error is None
+    assert result.access_token.username == "alice" and result.access_token.scope == (f"user:memberof:{ORG}",)
+    assert result.jwt.username == "alice" and result.jwt.scope == (f"user:memberof:{ORG}",) and result.jwt.refreshable
+    assert "Signed in" in browser.page and "code" not in browser.page.lower().replace("unicode", "")
+    assert shown.withdrawn and "state=" in shown.links[0]
+    code = dict(p.split("=") for p in browser.landed_on.split("?")[1].split("&"))["code"]
+    assert code not in browser.page
+    with socket.socket() as s:  # the listener let go of its port
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen()
+    from .test_auth import cockpit_get
+
+    assert cockpit_get(standins, result.auth).status_code == 200
+
+
+def test_user_declines(standins):
+    request, port = request_for(standins)
+    browser = FakeBrowser("bob", BOB["password"], decision="decline")  # bob has not consented yet
+    with pytest.raises(IyoError, match="you declined the authorization"):
+        login(request, ORG_SECRET, code_grant=listener_step(browser, port))
+    browser.thread.join(5)
+    assert "Not signed in" in browser.page
+
+
+def test_timeout_names_the_redirect_uri(standins):
+    request, port = request_for(standins)
+    step = BrowserStep(show_link=Shown(), listen=str(port), browser=lambda url: True, wait=0.5)
+    with pytest.raises(IyoError, match=rf"within 0.5 s.*redirect URI {request.redirect_uri} is not registered"):
+        login(request, ORG_SECRET, code_grant=step)
+
+
+def test_unregistered_redirect_uri_is_a_400_page_then_a_clear_timeout(standins):
+    port = free_port()
+    request = LoginRequest(client_id=ORG, base_url=standins.iyo_url, flow="code",
+                           redirect_uri=f"http://localhost:{port}/callback")
+    browser = FakeBrowser("alice", ALICE["password"])
+    with pytest.raises(IyoError, match=f"redirect URI http://localhost:{port}/callback is not registered"):
+        login(request, ORG_SECRET, code_grant=listener_step(browser, port, wait=2))
+    assert "Bad Request" in str(browser.error)
+
+
+def test_port_in_use(standins):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        request, _ = request_for(standins, port)
+        with pytest.raises(ConfigError, match=f"port {port} is in use"):
+            login(request, ORG_SECRET, code_grant=listener_step(FakeBrowser("a", "b"), port))
+
+
+def test_no_browser_shows_the_link_and_says_so(standins):
+    request, port = request_for(standins)
+    notices = []
+    step = BrowserStep(show_link=Shown(), listen=str(port), browser=lambda url: False, wait=0.3,
+                       notice=notices.append)
+    with pytest.raises(IyoError):
+        login(request, ORG_SECRET, code_grant=step)
+    assert notices == ["No browser could be opened here: open the link above yourself."]
+
+
+def test_remote_redirect_uri_needs_listen_or_paste(standins):
+    request = LoginRequest(client_id=ORG, base_url=standins.iyo_url, flow="code",
+                           redirect_uri="https://hub.example/user/a/proxy/8976/callback")
+    with pytest.raises(ConfigError, match="not on this machine: use --listen PORT"):
+        login(request, ORG_SECRET, code_grant=BrowserStep(show_link=Shown()))
+
+
+class Paster:
+    """The user: opens the newest link in a browser, then pastes where it landed."""
+
+    def __init__(self, user=ALICE, tamper=None):
+        self.user, self.tamper, self.shown = user, tamper, Shown()
+
+    def __call__(self, prompt):
+        browser = FakeBrowser(self.user["username"], self.user["password"], follow=False)
+        browser.visit(self.shown.links[-1])
+        return self.tamper(browser.landed_on) if self.tamper else browser.landed_on
+
+
+def paste_login(standins, paster):
+    request, _ = request_for(standins)
+    step = BrowserStep(show_link=paster.shown, ask_pasted=paster, paste=True)
+    return login(request, ORG_SECRET, code_grant=step)
+
+
+@pytest.mark.parametrize("shape", ["url", "query", "query-with-?"])
+def test_paste_back(standins, shape):
+    cut = {"url": lambda u: u, "query": lambda u: u.split("?", 1)[1], "query-with-?": lambda u: "?" + u.split("?")[1]}
+    result = paste_login(standins, Paster(tamper=lambda u: f"  {cut[shape](u)}\n"))
+    assert result.jwt.username == "alice"
+
+
+def test_paste_forged_state(standins):
+    with pytest.raises(IyoError, match="use the newest link"):
+        paste_login(standins, Paster(tamper=lambda u: u.split("&state=")[0] + "&state=forged"))
+
+
+def test_paste_stale_state(standins):
+    older = []
+    first = Paster(tamper=lambda u: older.append(u) or u)
+    paste_login(standins, first)
+    with pytest.raises(IyoError, match="use the newest link"):
+        paste_login(standins, Paster(tamper=lambda u: older[0]))
+
+
+def test_paste_expired_code(standins, monkeypatch):
+    monkeypatch.setattr(standins.iyo, "code_lifetime", 0.0)
+    with pytest.raises(IyoError, match="a code lives only 10 s"):
+        paste_login(standins, Paster())
+
+
+def test_non_member_is_told_what_the_access_token_holds(standins):
+    with pytest.raises(IyoError, match=f"scope user:memberof:{ORG} refused: the access token has scope none"):
+        paste_login(standins, Paster(user=BOB))
+
+
+@pytest.mark.parametrize("text", ["", "hello", "http://127.0.0.1:8976/callback", "state=abc"])
+def test_pasted_garbage(text):
+    with pytest.raises(ConfigError, match="holds no code"):
+        parse_pasted(text)
+
+
+def test_code_flow_without_refresh_cannot_renew_silently(standins):
+    request, _ = request_for(standins, refreshable=False, validity=2)
+    paster = Paster()
+    result = login(request, ORG_SECRET, code_grant=BrowserStep(show_link=paster.shown, ask_pasted=paster, paste=True))
+    assert not result.jwt.refreshable
+    # The access token is still valid: a new JWT comes from it, without the user.
+    assert result.auth.renew().expires_at >= result.jwt.expires_at
