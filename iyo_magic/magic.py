@@ -116,15 +116,27 @@ class IyoMagics(Magics):
     @argument(
         "--jwt-only", action="store_true", help="One round trip (response_type=id_token): a JWT and no access token."
     )
-    @argument("--redirect-uri", metavar="URI",
-              help="Redirect URI registered on the API key, for the authorization_code flow.")
-    @argument("--listen", metavar="[HOST:]PORT",
-              help="Where the loopback listener waits for the browser (default: the redirect URI's port).")
-    @argument("--paste", action="store_true",
-              help="Remote kernel: paste the address the browser ended on instead of listening.")
+    @argument(
+        "--redirect-uri", metavar="URI", help="Redirect URI registered on the API key, for the authorization_code flow."
+    )
+    @argument(
+        "--listen",
+        metavar="[HOST:]PORT",
+        help="Where the loopback listener waits for the browser (default: the redirect URI's port).",
+    )
+    @argument(
+        "--paste",
+        action="store_true",
+        help="Remote kernel: paste the address the browser ended on instead of listening.",
+    )
     @argument("--no-browser", action="store_true", help="Show the login link without opening a browser.")
-    @argument("--wait", type=float, default=120.0, metavar="SECONDS",
-              help="How long the listener waits for the browser (default 120).")
+    @argument(
+        "--wait",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="How long the listener waits for the browser (default 120).",
+    )
     @argument("--base-url", metavar="URL", help="ItsYou.online base URL.")
     @argument("--cockpit", metavar="URL", help="Cockpit API base URL; makes <prefix>_cockpit.")
     @argument(
@@ -268,17 +280,17 @@ class IyoMagics(Magics):
         if not secret:
             secret = self._prompt_secret(args, request)
         code_grant = self._browser_step(args) if request.flow == AUTHORIZATION_CODE else None
-        result = login(
-            request, secret, code_grant=code_grant, on_renew=lambda jwt: self._renewed(prefix, result, jwt)
-        )
+        result = login(request, secret, code_grant=code_grant, on_renew=lambda jwt: self._renewed(prefix, result, jwt))
         self._store(prefix, result)
         print(summary(result, prefix))
 
     def _browser_step(self, args) -> BrowserStep:
         remote = running_remotely()
         if remote and not args.paste and not args.listen:
-            print("This kernel seems remote: if your browser cannot reach its 127.0.0.1, "
-                  "stop (■) and run again with --paste.")
+            print(
+                "This kernel seems remote: if your browser cannot reach its 127.0.0.1, "
+                "stop (■) and run again with --paste."
+            )
         return BrowserStep(
             show_link=show_login_link,
             ask_pasted=lambda prompt: self._ask_masked(prompt, "--paste needs a prompt"),

@@ -38,9 +38,14 @@ def standins():
 def request_for(standins, port=None, **extra) -> LoginRequest:
     port = port or free_port()
     return LoginRequest(
-        client_id=ORG, base_url=standins.iyo_url, flow="code", scopes=(f"user:memberof:{ORG}",),
-        redirect_uri=f"http://127.0.0.1:{port}/callback", cockpit_url=standins.cockpit_url,
-        public_key=standins.key.public_pem, **extra,
+        client_id=ORG,
+        base_url=standins.iyo_url,
+        flow="code",
+        scopes=(f"user:memberof:{ORG}",),
+        redirect_uri=f"http://127.0.0.1:{port}/callback",
+        cockpit_url=standins.cockpit_url,
+        public_key=standins.key.public_pem,
+        **extra,
     ), port
 
 
@@ -99,8 +104,9 @@ def test_timeout_names_the_redirect_uri(standins):
 
 def test_unregistered_redirect_uri_is_a_400_page_then_a_clear_timeout(standins):
     port = free_port()
-    request = LoginRequest(client_id=ORG, base_url=standins.iyo_url, flow="code",
-                           redirect_uri=f"http://localhost:{port}/callback")
+    request = LoginRequest(
+        client_id=ORG, base_url=standins.iyo_url, flow="code", redirect_uri=f"http://localhost:{port}/callback"
+    )
     browser = FakeBrowser("alice", ALICE["password"])
     with pytest.raises(IyoError, match=f"redirect URI http://localhost:{port}/callback is not registered"):
         login(request, ORG_SECRET, code_grant=listener_step(browser, port, wait=2))
@@ -120,16 +126,19 @@ def test_port_in_use(standins):
 def test_no_browser_shows_the_link_and_says_so(standins):
     request, port = request_for(standins)
     notices = []
-    step = BrowserStep(show_link=Shown(), listen=str(port), browser=lambda url: False, wait=0.3,
-                       notice=notices.append)
+    step = BrowserStep(show_link=Shown(), listen=str(port), browser=lambda url: False, wait=0.3, notice=notices.append)
     with pytest.raises(IyoError):
         login(request, ORG_SECRET, code_grant=step)
     assert notices == ["No browser could be opened here: open the link above yourself."]
 
 
 def test_remote_redirect_uri_needs_listen_or_paste(standins):
-    request = LoginRequest(client_id=ORG, base_url=standins.iyo_url, flow="code",
-                           redirect_uri="https://hub.example/user/a/proxy/8976/callback")
+    request = LoginRequest(
+        client_id=ORG,
+        base_url=standins.iyo_url,
+        flow="code",
+        redirect_uri="https://hub.example/user/a/proxy/8976/callback",
+    )
     with pytest.raises(ConfigError, match="not on this machine: use --listen PORT"):
         login(request, ORG_SECRET, code_grant=BrowserStep(show_link=Shown()))
 

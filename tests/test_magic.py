@@ -145,11 +145,6 @@ def test_help_page_is_for_users(ip):
         assert words in doc
 
 
-def test_authorization_code_flow_says_not_yet(ip, iyo_env):
-    with pytest.raises(UsageError, match="authorization_code flow is not available yet"):
-        run(ip, "-f code")
-
-
 def test_nothing_secret_in_outputs(ip, iyo_env, capsys):
     ip.user_ns["s"] = ORG_SECRET
     run(ip, f"--secret-var s --aud {ORG}")

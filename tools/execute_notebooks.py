@@ -36,8 +36,9 @@ def main(paths: list[str]) -> int:
         for name in paths:
             path = Path(name)
             notebook = nbformat.read(path, as_version=4)
-            client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
-                                             resources={"metadata": {"path": str(path.parent)}})
+            client = nbclient.NotebookClient(
+                notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            )
             client.execute()
             text = nbformat.writes(notebook)
             issued = [t.token for t in servers.iyo.state.access_tokens.values()]

@@ -1,0 +1,95 @@
+"""`%iyo_token -f code` in a real kernel: the link, the browser, the listener, the masked paste."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from .browser import FakeBrowser
+from .conftest import ALICE, ORG, ORG_SECRET
+from .kernel import Kernel, text_of
+from .test_code_flow import free_port, standins  # noqa: F401 - the module's stand-ins fixture
+
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/v1/oauth/authorize\?\S+")
+
+
+@pytest.fixture(scope="module")
+def kernel(standins):  # noqa: F811
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IYO_")}
+    env.update(standins.environment(), IYO_CLIENT_ID=ORG, IYO_CLIENT_SECRET=ORG_SECRET)
+    kernel = Kernel(env)
+    kernel.run("%load_ext iyo_magic")
+    yield kernel
+    kernel.close()
+
+
+def link_in(data: dict) -> str | None:
+    found = LINK.search(data.get("text/plain", ""))
+    return found.group(0) if found else None
+
+
+def secrets_of(standins) -> list[str]:  # noqa: F811
+    issued = [t.token for t in standins.iyo.state.access_tokens.values()]
+    codes = list(standins.iyo.state.codes)
+    states = [g.state for g in standins.iyo.state.codes.values()]
+    return [ORG_SECRET, ALICE["password"], *issued, *codes, *states]
+
+
+def test_listener_flow_in_a_kernel(kernel, standins):  # noqa: F811
+    port = free_port()
+    browser = FakeBrowser("alice", ALICE["password"])
+    links = []
+
+    def on_display(data):
+        if link_in(data):
+            links.append(link_in(data))
+            browser.open(links[-1])
+
+    outputs = kernel.run(
+        f"%iyo_token -f code --scope user:memberof:{ORG} --redirect-uri http://127.0.0.1:{port}/callback "
+        "--no-browser --wait 20",
+        on_display=on_display,
+    )
+    text = text_of(outputs)
+    assert "iyo: alice · scope user:memberof:cockpit-demo" in text, text
+    assert links and "Log in at ItsYou.online" not in text  # the link was withdrawn
+    for value in secrets_of(standins):
+        assert value not in text
+    assert "state=" not in text and "code=" not in text
+    check = text_of(kernel.run("print(iyo_jwt.username, iyo_cockpit.get('/ays/repository').status_code)"))
+    assert check.strip() == "alice 200"
+
+
+def test_paste_flow_in_a_kernel_with_a_masked_prompt(kernel, standins):  # noqa: F811
+    links = []
+
+    def on_display(data):
+        if link_in(data):
+            links.append(link_in(data))
+
+    def on_prompt(content):
+        browser = FakeBrowser("alice", ALICE["password"], follow=False)
+        browser.visit(links[-1])
+        return browser.landed_on
+
+    outputs = kernel.run(
+        f"%iyo_token -f code --scope user:memberof:{ORG} --paste -o pasted --fresh",
+        on_display=on_display,
+        on_prompt=on_prompt,
+    )
+    text = text_of(outputs)
+    assert "iyo: alice" in text and "pasted_jwt" in text, text
+    assert kernel.prompts[-1]["password"] is True  # masked: the pasted text is not echoed
+    assert "code=" not in text and "state=" not in text
+
+
+def test_forged_paste_in_a_kernel(kernel):
+    outputs = kernel.run(
+        f"%iyo_token -f code --scope user:memberof:{ORG} --paste -o forged",
+        on_prompt=lambda content: "http://127.0.0.1:8976/callback?code=abc&state=forged",
+    )
+    text = text_of(outputs)
+    assert "UsageError" in text and "use the newest link" in text and "abc" not in text
+    assert "forged" not in text.replace("-o forged", "").replace("forged_", "")
