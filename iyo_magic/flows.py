@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import secrets
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from .tokens import JWT, AccessToken
-from .transport import Transport
+
+if TYPE_CHECKING:  # flows only receive a transport; importing requests here would slow %load_ext
+    from .transport import Transport
 
 DEFAULT_BASE_URL = "https://itsyou.online"
+#: Seconds to wait for each HTTP answer, unless configured.
+DEFAULT_TIMEOUT = 10.0
 
 ACCESS_TOKEN_PATH = "/v1/oauth/access_token"
 AUTHORIZE_PATH = "/v1/oauth/authorize"

@@ -6,6 +6,7 @@ import getpass
 import os
 import shlex
 import sys
+from typing import TYPE_CHECKING
 
 from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
@@ -13,12 +14,14 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from traitlets import Float, Unicode, default
 
 from . import flows
-from .cockpit import CockpitSession
-from .codeflow import BrowserStep
 from .errors import IyoError
 from .tokens import describe_remaining
-from .transport import DEFAULT_TIMEOUT
-from .usecase import AUTHORIZATION_CODE, LoginRequest, LoginResult, fingerprint, load_public_key, login
+
+if TYPE_CHECKING:
+    from .codeflow import BrowserStep
+    from .usecase import LoginRequest, LoginResult
+
+# The HTTP modules (requests) are imported on first use, so that %load_ext stays cheap.
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8976/callback"
 DEFAULT_PREFIX = "iyo"
@@ -70,9 +73,9 @@ class IyoMagics(Magics):
     @default("timeout")
     def _default_timeout(self) -> float:
         try:
-            return float(os.environ.get("IYO_TIMEOUT") or DEFAULT_TIMEOUT)
+            return float(os.environ.get("IYO_TIMEOUT") or flows.DEFAULT_TIMEOUT)
         except ValueError:
-            return DEFAULT_TIMEOUT
+            return flows.DEFAULT_TIMEOUT
 
     def __init__(self, shell=None, **kwargs) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -217,6 +220,8 @@ class IyoMagics(Magics):
             ) from None
 
     def _request(self, args) -> LoginRequest:
+        from .usecase import LoginRequest, load_public_key
+
         scopes = tuple(s for item in args.scope for s in item.split(",") if s.strip())
         audiences = tuple(a for item in args.aud for a in item.split(",") if a.strip())
         return LoginRequest(
@@ -269,6 +274,8 @@ class IyoMagics(Magics):
 
     # -- running ---------------------------------------------------------------------------------
     def _run(self, args, request: LoginRequest) -> None:
+        from .usecase import AUTHORIZATION_CODE, fingerprint, login
+
         prefix = args.prefix
         earlier = self.results.get(prefix)
         secret = self._secret_without_prompt(args)
@@ -285,6 +292,8 @@ class IyoMagics(Magics):
         print(summary(result, prefix))
 
     def _browser_step(self, args) -> BrowserStep:
+        from .codeflow import BrowserStep
+
         remote = running_remotely()
         if remote and not args.paste and not args.listen:
             print(
@@ -315,6 +324,8 @@ class IyoMagics(Magics):
             f"{prefix}_auth": result.auth,
         }
         if result.auth is not None and result.request.cockpit_url:
+            from .cockpit import CockpitSession
+
             values[f"{prefix}_cockpit"] = CockpitSession(
                 result.request.cockpit_url, result.auth, timeout=result.request.timeout
             )

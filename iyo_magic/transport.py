@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .errors import ConfigError, OAuthError, TransportError
-
-DEFAULT_TIMEOUT = 10.0
+from .flows import DEFAULT_TIMEOUT
 
 
 def is_loopback_host(host: str | None) -> bool:

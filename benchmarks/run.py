@@ -1,0 +1,204 @@
+"""iyo_magic's figures, each next to its goal, measured side by side in one run.
+
+    python benchmarks/run.py            # full run (about a minute)
+    python benchmarks/run.py --quick    # smoke check: fewer repetitions
+
+Absolute times on shared machines are noise, so timings are ratios of alternating runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import io
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from iyo_magic import LoginRequest, login
+from iyo_magic.server import StandIns
+from iyo_magic.server.accounts import DEMO, DEMO_ORGANIZATION as ORG
+
+ORG_SECRET = DEMO["organizations"][0]["api_keys"][0]["secret"]
+
+LOAD_EXTENSION = """
+import time, sys
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+t = time.perf_counter()
+{statement}
+print(time.perf_counter() - t, 'ipywidgets' in sys.modules)
+"""
+
+
+def fresh_process_seconds(statement: str) -> tuple[float, bool]:
+    out = subprocess.run(
+        [sys.executable, "-c", LOAD_EXTENSION.format(statement=statement)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.split()
+    return float(out[0]), out[1] == "True"
+
+
+def load_cost(runs: int) -> tuple[float, bool]:
+    ours, theirs, widgets = [], [], False
+    for _ in range(runs):  # alternate, so drift hits both alike
+        seconds, imported = fresh_process_seconds("ip.run_line_magic('load_ext', 'iyo_magic')")
+        ours.append(seconds)
+        widgets |= imported
+        theirs.append(fresh_process_seconds("import requests")[0])
+    return statistics.median(ours) / statistics.median(theirs), widgets
+
+
+def request_for(servers, **options) -> LoginRequest:
+    return LoginRequest(
+        client_id=ORG,
+        base_url=servers.iyo_url,
+        cockpit_url=servers.cockpit_url,
+        public_key=servers.key.public_pem,
+        **options,
+    )
+
+
+def round_trips(servers) -> dict[str, int]:
+    def count(action) -> int:
+        before = sum(servers.iyo.hits.values())
+        action()
+        return sum(servers.iyo.hits.values()) - before
+
+    result = login(request_for(servers, audiences=(ORG,)), ORG_SECRET)
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    os.environ.update(servers.environment(), IYO_CLIENT_ID=ORG, IYO_CLIENT_SECRET=ORG_SECRET)
+    ip.run_line_magic("load_ext", "iyo_magic")
+    quiet = contextlib.redirect_stdout(io.StringIO())  # the magic's one summary line
+    with quiet:
+        ip.run_line_magic("iyo_token", "--aud " + ORG)
+    session = requests.Session()
+    with quiet:
+        return {
+            "access token + JWT": count(lambda: login(request_for(servers), ORG_SECRET)),
+            "--jwt-only": count(lambda: login(request_for(servers, jwt_only=True), ORG_SECRET)),
+            "identical call while valid": count(lambda: ip.run_line_magic("iyo_token", "--aud " + ORG)),
+            "per Cockpit call while valid": count(
+                lambda: session.get(servers.cockpit_url + "/ays/repository", auth=result.auth, timeout=10)
+            ),
+        }
+
+
+def per_call_overhead(servers, calls: int) -> float:
+    result = login(request_for(servers), ORG_SECRET)
+    url = servers.cockpit_url + "/ays/repository"
+    session = requests.Session()
+    by_hand = {"Authorization": f"bearer {result.jwt}"}
+    ours, theirs = [], []
+    for _ in range(calls):
+        t = time.perf_counter()
+        session.get(url, auth=result.auth, timeout=10)
+        ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        session.get(url, headers=by_hand, timeout=10)
+        theirs.append(time.perf_counter() - t)
+    return statistics.median(ours) / statistics.median(theirs)
+
+
+def refresh_under_load(servers, threads: int) -> tuple[int, int]:
+    result = login(request_for(servers, validity=2), ORG_SECRET)
+    auth = result.auth
+    time.sleep(max(0.0, auth.jwt.expires_at.timestamp() - auth.jwt.lifetime / 2 - time.time()) + 0.05)
+    barrier = threading.Barrier(threads)
+    failures = []
+
+    def call():
+        barrier.wait()
+        try:
+            status = requests.get(servers.cockpit_url + "/ays/repository", auth=auth, timeout=30).status_code
+            if status != 200:
+                failures.append(status)
+        except Exception as exc:  # noqa: BLE001 - counted as a failure
+            failures.append(exc)
+
+    workers = [threading.Thread(target=call) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return auth.renewals, len(failures)
+
+
+def throughput(servers, seconds: float, clients: int = 8) -> float:
+    deadline = time.monotonic() + seconds
+    done = []
+
+    def client():
+        session = requests.Session()
+        count = 0
+        while time.monotonic() < deadline:
+            token = session.post(
+                servers.iyo_url + "/v1/oauth/access_token",
+                timeout=10,
+                data={"grant_type": "client_credentials", "client_id": ORG, "client_secret": ORG_SECRET},
+            ).json()
+            session.get(
+                servers.iyo_url + "/v1/oauth/jwt",
+                params={"aud": ORG},
+                timeout=10,
+                headers={"Authorization": "token " + token["access_token"]},
+            ).raise_for_status()
+            count += 1
+        done.append(count)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(clients) as pool:
+        for _ in range(clients):
+            pool.submit(client)
+    return sum(done) / (time.monotonic() - started)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repetitions: a smoke check")
+    quick = parser.parse_args().quick
+    rows = []
+    ratio, widgets = load_cost(3 if quick else 11)
+    rows.append(("load cost: %load_ext iyo_magic / import requests", f"{ratio:.2f}", "<= 1.5"))
+    rows.append(("ipywidgets imported by %load_ext", "yes" if widgets else "no", "no"))
+    with StandIns() as servers:
+        minimums = {
+            "access token + JWT": 2,
+            "--jwt-only": 1,
+            "identical call while valid": 0,
+            "per Cockpit call while valid": 0,
+        }
+        for name, trips in round_trips(servers).items():
+            rows.append((f"round trips: {name}", str(trips), f"{minimums[name]} (minimum)"))
+        overhead = per_call_overhead(servers, 30 if quick else 400)
+        rows.append(("per-call overhead: iyo_auth / hand-set header", f"{overhead:.2f}", "<= 1.10"))
+        for threads in (16, 64):
+            renewals, failures = refresh_under_load(servers, threads)
+            rows.append(
+                (f"refresh under load, {threads} threads: refreshes, failed calls", f"{renewals}, {failures}", "1, 0")
+            )
+        rate = throughput(servers, 1.0 if quick else 5.0)
+        rows.append(("stand-in: token + JWT pairs/s, 8 concurrent clients", f"{rate:.0f}", "(measured)"))
+    width = max(len(r[0]) for r in rows)
+    print(f"iyo_magic benchmarks, {datetime.date.today()}, Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
+    print(f"| {'figure'.ljust(width)} | measured | goal |")
+    print(f"| {'-' * width} | --- | --- |")
+    for name, value, goal in rows:
+        print(f"| {name.ljust(width)} | {value} | {goal} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
