@@ -24,7 +24,8 @@ import requests
 
 from iyo_magic import LoginRequest, login
 from iyo_magic.server import StandIns
-from iyo_magic.server.accounts import DEMO, DEMO_ORGANIZATION as ORG
+from iyo_magic.server.accounts import DEMO
+from iyo_magic.server.accounts import DEMO_ORGANIZATION as ORG
 
 ORG_SECRET = DEMO["organizations"][0]["api_keys"][0]["secret"]
 
