@@ -15,11 +15,11 @@ from traitlets import Float, Unicode, default
 
 from . import flows
 from .errors import IyoError
-from .tokens import describe_remaining
+from .store import TokenStore, summary
 
 if TYPE_CHECKING:
     from .codeflow import BrowserStep
-    from .usecase import LoginRequest, LoginResult
+    from .usecase import LoginRequest
 
 # The HTTP modules (requests) are imported on first use, so that %load_ext stays cheap.
 
@@ -79,8 +79,8 @@ class IyoMagics(Magics):
 
     def __init__(self, shell=None, **kwargs) -> None:
         super().__init__(shell=shell, **kwargs)
-        #: The last result per variable prefix.
-        self.results: dict[str, LoginResult] = {}
+        #: The notebook's token variables and the last result per prefix.
+        self.store = TokenStore(self.shell.user_ns if self.shell is not None else {})
 
     @magic_arguments()
     @argument(
@@ -277,7 +277,7 @@ class IyoMagics(Magics):
         from .usecase import AUTHORIZATION_CODE, fingerprint, login
 
         prefix = args.prefix
-        earlier = self.results.get(prefix)
+        earlier = self.store.results.get(prefix)
         secret = self._secret_without_prompt(args)
         if not args.fresh and earlier is not None:
             same_secret = fingerprint(secret) if secret else earlier.secret_fingerprint
@@ -287,8 +287,10 @@ class IyoMagics(Magics):
         if not secret:
             secret = self._prompt_secret(args, request)
         code_grant = self._browser_step(args) if request.flow == AUTHORIZATION_CODE else None
-        result = login(request, secret, code_grant=code_grant, on_renew=lambda jwt: self._renewed(prefix, result, jwt))
-        self._store(prefix, result)
+        result = login(
+            request, secret, code_grant=code_grant, on_renew=lambda jwt: self.store.renewed(prefix, result, jwt)
+        )
+        self.store.store(prefix, result)
         print(summary(result, prefix))
 
     def _browser_step(self, args) -> BrowserStep:
@@ -309,49 +311,28 @@ class IyoMagics(Magics):
             wait=args.wait,
         )
 
-    def _renewed(self, prefix: str, result: LoginResult, jwt) -> None:
-        """Keep ``<prefix>_jwt`` current when `IyoAuth` renews, unless a newer login replaced it."""
-        if self.results.get(prefix) is result:
-            result.jwt = jwt
-            self.shell.user_ns[f"{prefix}_jwt"] = jwt
-
-    def _store(self, prefix: str, result: LoginResult) -> None:
-        self._clear(prefix, quiet=True)
-        self.results[prefix] = result
-        values = {
-            f"{prefix}_access_token": result.access_token,
-            f"{prefix}_jwt": result.jwt,
-            f"{prefix}_auth": result.auth,
-        }
-        if result.auth is not None and result.request.cockpit_url:
-            from .cockpit import CockpitSession
-
-            values[f"{prefix}_cockpit"] = CockpitSession(
-                result.request.cockpit_url, result.auth, timeout=result.request.timeout
-            )
-        self.shell.push({k: v for k, v in values.items() if v is not None})
-
-    def _clear(self, prefix: str, quiet: bool = False) -> None:
-        self.results.pop(prefix, None)
-        removed = []
-        for suffix in ("access_token", "jwt", "auth", "cockpit"):
-            name = f"{prefix}_{suffix}"
-            if name in self.shell.user_ns:
-                del self.shell.user_ns[name]
-                removed.append(name)
-        if not quiet:
-            print(f"cleared {', '.join(removed)}" if removed else f"nothing stored under {prefix}_*")
+    def _clear(self, prefix: str) -> None:
+        removed = self.store.clear(prefix)
+        print(f"cleared {', '.join(removed)}" if removed else f"nothing stored under {prefix}_*")
 
     def _status(self, prefix: str) -> None:
-        result = self.results.get(prefix)
-        if result is None:
-            print(f"nothing stored under {prefix}_*; run %iyo_token first")
+        from IPython.display import display
+
+        text = "\n".join(self.store.status_lines(prefix))
+        result = self.store.results.get(prefix)
+        if result is None or result.auth is None:
+            print(text)
             return
-        for name, token in (("access_token", result.access_token), ("jwt", result.auth and result.auth.jwt)):
-            if token is not None:
-                print(f"{prefix}_{name}: {token!r}")
-        if result.auth is not None:
-            print(f"{prefix}_auth: renewed {result.auth.renewals} times")
+        from .card import jwt_card
+        from .store import variable_names
+
+        card = jwt_card(
+            result.auth.jwt,
+            asked=result.request.scopes,
+            variables=variable_names(result, prefix),
+            access_token=result.access_token,
+        )
+        display({"text/plain": text, "text/html": card}, raw=True)
 
 
 REMOTE_MARKERS = ("JUPYTERHUB_API_TOKEN", "BINDER_LAUNCH_HOST", "BINDER_REQUEST", "SSH_CONNECTION")
@@ -386,26 +367,3 @@ def show_login_link(url: str):
             handle.update(bundle(f"<em>{escape(note)}</em>", note), raw=True)
 
     return withdraw
-
-
-def summary(result: LoginResult, prefix: str) -> str:
-    """One line: who, scopes, expiry, and the variables to use next. No token value."""
-    token = result.jwt or result.access_token
-    if token is None:
-        return "iyo: nothing obtained"
-    parts = [f"{token.identity}", f"scope {','.join(token.scope) or '-'}"]
-    if result.jwt is not None:
-        jwt = result.jwt
-        if jwt.audience:
-            parts.append(f"aud {','.join(jwt.audience)}")
-        parts.append(f"JWT expires {describe_remaining(jwt.expires_in)}")
-        parts.append("refreshable" if jwt.refreshable else "renewed by new login")
-        parts.append("signature verified" if jwt.verified else f"signature NOT verified ({jwt.verify_note})")
-    else:
-        parts.append(f"access token expires {describe_remaining(token.expires_in)}")
-    names = [f"{prefix}_{n}" for n in ("access_token", "jwt", "auth") if n != "access_token" or result.access_token]
-    if result.jwt is None:
-        names = [f"{prefix}_access_token"]
-    elif result.request.cockpit_url:
-        names.append(f"{prefix}_cockpit")
-    return f"iyo: {' · '.join(parts)} → {', '.join(names)}"

@@ -182,6 +182,11 @@ class JWT(_MaskedToken):
     def kind(self) -> str:
         return "user" if self.username else "organization"
 
+    def _repr_html_(self) -> str:
+        from .card import jwt_card
+
+        return jwt_card(self)
+
     def _summary(self) -> str:
         signature = "signature verified" if self.verified else "signature NOT verified"
         refresh = "refreshable" if self.refreshable else "not refreshable"
