@@ -18,6 +18,7 @@ __all__ = [
     "ConfigError",
     "IyoAuth",
     "IyoError",
+    "LoginForm",
     "LoginRequest",
     "LoginResult",
     "OAuthError",
@@ -43,6 +44,7 @@ _LAZY = {
     "LoginRequest": "usecase",
     "LoginResult": "usecase",
     "login": "usecase",
+    "LoginForm": "widget",
 }
 
 if TYPE_CHECKING:
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from .errors import CockpitError, ConfigError, IyoError, OAuthError, RefreshError, TransportError
     from .tokens import JWT, AccessToken
     from .usecase import LoginRequest, LoginResult, login
+    from .widget import LoginForm
 
 
 def __getattr__(name: str) -> Any:

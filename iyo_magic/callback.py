@@ -13,7 +13,7 @@ import time
 from html import escape
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import ConfigError, OAuthError
+from .errors import Cancelled, ConfigError, OAuthError
 from .transport import is_loopback_host
 
 LISTEN_HOST = "127.0.0.1"
@@ -106,10 +106,13 @@ class CallbackListener:
         self.server.timeout = 0.2
         self.port = self.server.server_address[1]
 
-    def wait(self, timeout: float, redirect_uri: str) -> dict[str, str]:
-        """Serve until the answer arrives; Ctrl+C (the kernel's stop button) interrupts."""
+    def wait(self, timeout: float, redirect_uri: str, cancelled=lambda: False) -> dict[str, str]:
+        """Serve until the answer arrives; Ctrl+C (the kernel's stop button) or ``cancelled()``
+        interrupts."""
         deadline = time.monotonic() + timeout
         while self.answer is None:
+            if cancelled():
+                raise Cancelled("cancelled")
             if time.monotonic() >= deadline:
                 raise OAuthError(
                     f"no answer from the browser within {timeout:g} s. If ItsYou.online showed "

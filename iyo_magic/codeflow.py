@@ -37,6 +37,7 @@ class BrowserStep:
     wait: float = DEFAULT_WAIT
     browser: Callable[[str], bool] = webbrowser.open
     notice: Callable[[str], None] = print
+    cancelled: Callable[[], bool] = lambda: False
 
     def __call__(self, transport: Transport, request, secret: str) -> AccessToken:
         """Run the browser step for ``request`` and return the access token."""
@@ -71,7 +72,7 @@ class BrowserStep:
             try:
                 if self.open_browser and not self.browser(url):
                     self.notice("No browser could be opened here: open the link above yourself.")
-                return listener.wait(self.wait, redirect_uri)
+                return listener.wait(self.wait, redirect_uri, self.cancelled)
             finally:
                 withdraw("the login link was used; run the magic again for a new one")
 

@@ -32,6 +32,10 @@ class RefreshError(IyoError):
     """The JWT could not be renewed; the earlier tokens are left as they were."""
 
 
+class Cancelled(IyoError):
+    """The user cancelled the login."""
+
+
 class CockpitError(IyoError):
     """The Cockpit answered with an error status."""
 

@@ -194,7 +194,8 @@ class IyoMagics(Magics):
             self._status(prefix)
             return
         if args.form:
-            raise UsageError("the login form is not available yet; run %iyo_token without --form")
+            self._show_form(args)
+            return
         try:
             request = self._request(args)
             self._run(args, request)
@@ -309,6 +310,31 @@ class IyoMagics(Magics):
             listen=args.listen,
             open_browser=not (args.no_browser or remote or args.paste),
             wait=args.wait,
+        )
+
+    def _show_form(self, args) -> None:
+        try:
+            from .widget import LoginForm
+        except ImportError:
+            raise UsageError("the form needs ipywidgets: pip install ipywidgets") from None
+        from IPython.display import display
+
+        from .usecase import canonical_flow
+
+        display(
+            LoginForm(
+                self,
+                prefix=args.prefix,
+                flow=canonical_flow(args.flow),
+                client_id=args.client_id,
+                scope=",".join(args.scope),
+                aud=",".join(args.aud),
+                validity=args.validity,
+                base_url=args.base_url,
+                cockpit_url=args.cockpit,
+                redirect_uri=args.redirect_uri,
+                paste=args.paste,
+            )
         )
 
     def _clear(self, prefix: str) -> None:
