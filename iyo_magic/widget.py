@@ -79,7 +79,8 @@ class LoginForm:
         self.advanced.set_title(0, "Advanced")
         self.advanced.selected_index = None
 
-        self.button = w.Button(description="Get token and JWT", button_style="primary", icon="key")
+        self.button = w.Button(description="Get token and JWT", button_style="primary", icon="key",
+                               layout=w.Layout(width="auto"))
         self.cancel = w.Button(description="Cancel", layout=w.Layout(display="none"))
         self.progress = w.HTML()
         self.link = w.HTML()
@@ -88,7 +89,7 @@ class LoginForm:
         self.paste_box = w.HBox([self.pasted, self.paste_button], layout=w.Layout(display="none"))
         self.message = w.HTML()
         self.card = w.HTML()
-        for widget, name in ((self.message, "iyo-message"), (self.card, "iyo-card"), (self.link, "iyo-link")):
+        for widget, name in ((self.message, "iyo-message"), (self.card, "iyo-status"), (self.link, "iyo-link")):
             widget.add_class(name)
 
         self.button.on_click(self._on_submit)
