@@ -49,6 +49,11 @@ class IyoMagics(Magics):
     ).tag(config=True)
     cockpit_url = Unicode(help="Cockpit API base URL (env IYO_COCKPIT_URL).").tag(config=True)
     timeout = Float(help="Seconds to wait for each HTTP answer (env IYO_TIMEOUT).").tag(config=True)
+    browser = Unicode(
+        "",
+        help="Which browser opens the login link: '' for the system's (local kernels only), 'none', "
+        "or a name registered with Python's webbrowser module.",
+    ).tag(config=True)
 
     @default("base_url")
     def _default_base_url(self) -> str:
@@ -295,20 +300,34 @@ class IyoMagics(Magics):
         print(summary(result, prefix))
 
     def _browser_step(self, args) -> BrowserStep:
+        import webbrowser
+
         from .codeflow import BrowserStep
 
         remote = running_remotely()
-        if remote and not args.paste and not args.listen:
-            print(
-                "This kernel seems remote: if your browser cannot reach its 127.0.0.1, "
-                "stop (■) and run again with --paste."
-            )
+        chosen = self.browser.strip()
+        if chosen == "none" or args.no_browser or args.paste:
+            opener, open_browser = webbrowser.open, False
+        elif chosen:
+            try:
+                opener, open_browser = webbrowser.get(chosen).open, True
+            except webbrowser.Error:
+                raise UsageError(f"IyoMagics.browser: no browser named {chosen!r}") from None
+        else:
+            # A system browser on a remote kernel would open on the wrong machine (or hang a console).
+            opener, open_browser = webbrowser.open, not remote
+            if remote and not args.listen:
+                print(
+                    "This kernel seems remote: if your browser cannot reach its 127.0.0.1, "
+                    "stop (■) and run again with --paste."
+                )
         return BrowserStep(
             show_link=show_login_link,
             ask_pasted=lambda prompt: self._ask_masked(prompt, "--paste needs a prompt"),
             paste=args.paste,
             listen=args.listen,
-            open_browser=not (args.no_browser or remote or args.paste),
+            open_browser=open_browser,
+            browser=opener,
             wait=args.wait,
         )
 

@@ -79,8 +79,9 @@ class LoginForm:
         self.advanced.set_title(0, "Advanced")
         self.advanced.selected_index = None
 
-        self.button = w.Button(description="Get token and JWT", button_style="primary", icon="key",
-                               layout=w.Layout(width="auto"))
+        self.button = w.Button(
+            description="Get token and JWT", button_style="primary", icon="key", layout=w.Layout(width="auto")
+        )
         self.cancel = w.Button(description="Cancel", layout=w.Layout(display="none"))
         self.progress = w.HTML()
         self.link = w.HTML()

@@ -29,15 +29,26 @@ from .test_code_flow import standins as code_standins  # noqa: F401 - module fix
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 JWT_PATTERN = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.")
-LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 if not os.path.exists(CHROMIUM) or shutil.which("jupyter-lab") is None:
     if os.environ.get("CI"):
         pytest.fail("Chromium and JupyterLab are required when CI is set", pytrace=False)
     pytest.skip("needs Debian's chromium and jupyterlab", allow_module_level=True)
-playwright = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else __import__(
-    "playwright.sync_api", fromlist=["sync_playwright"])
+playwright = (
+    pytest.importorskip("playwright.sync_api")
+    if not os.environ.get("CI")
+    else __import__("playwright.sync_api", fromlist=["sync_playwright"])
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,31 +58,57 @@ def lab(tmp_path_factory, code_standins):  # noqa: F811
     root.mkdir()
     settings = home / "settings"
     for name, value in {
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                              "checkForUpdates": False},
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
         "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
     }.items():
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
         (settings / name).write_text(json.dumps(value))
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.cells = [nbformat.v4.new_code_cell("%load_ext iyo_magic"),
-                      nbformat.v4.new_code_cell("%iyo_token --form")]
+    notebook.cells = [nbformat.v4.new_code_cell("%load_ext iyo_magic"), nbformat.v4.new_code_cell("%iyo_token --form")]
     nbformat.write(notebook, root / "form.ipynb")
     port, token = free_port(), "browser-test-token"
     env = {k: v for k, v in os.environ.items() if not k.startswith("IYO_")}
-    env.update(code_standins.environment(), IYO_CLIENT_ID=ORG,
-               IYO_REDIRECT_URI=f"http://127.0.0.1:{free_port()}/callback")
-    env.update({name: str(home / name.lower()) for name in (
-        "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR",
-        "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME")})
+    env.update(
+        code_standins.environment(), IYO_CLIENT_ID=ORG, IYO_REDIRECT_URI=f"http://127.0.0.1:{free_port()}/callback"
+    )
+    env.update(
+        {
+            name: str(home / name.lower())
+            for name in (
+                "JUPYTER_CONFIG_DIR",
+                "JUPYTER_RUNTIME_DIR",
+                "JUPYTERLAB_WORKSPACES_DIR",
+                "IPYTHONDIR",
+                "XDG_CONFIG_HOME",
+                "XDG_CACHE_HOME",
+                "XDG_DATA_HOME",
+            )
+        }
+    )
     env.update(HOME=str(home), JUPYTERLAB_SETTINGS_DIR=str(settings), TMPDIR=str(home))
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--ServerApp.token={token}",
-         f"--ServerApp.root_dir={root}", "--allow-root", "--LabApp.news_url=None",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--ServerApp.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--allow-root",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -100,7 +137,8 @@ def test_form_in_jupyterlab(lab, code_standins, tmp_path):  # noqa: F811
             panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
             panel.wait_for()
             page.wait_for_function(
-                "() => [...document.querySelectorAll('.jp-KernelName')].some(e => !/No Kernel/.test(e.textContent))")
+                "() => [...document.querySelectorAll('.jp-KernelName')].some(e => !/No Kernel/.test(e.textContent))"
+            )
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
             page.locator('[data-command="runmenu:run-all"]').click()
             form = panel.locator(".iyo-form")

@@ -9,8 +9,8 @@ import pytest
 from iyo_magic import ConfigError, IyoError, LoginRequest, login
 from iyo_magic.callback import parse_pasted
 from iyo_magic.codeflow import BrowserStep
+from iyo_magic.server.demo_user import DemoUser
 
-from .browser import FakeBrowser
 from .conftest import ALICE, BOB, ORG, ORG_SECRET
 
 
@@ -66,7 +66,7 @@ def listener_step(browser, port, shown=None, wait=15.0):
 
 def test_listener_flow_end_to_end(standins):
     request, port = request_for(standins)
-    browser = FakeBrowser("alice", ALICE["password"])
+    browser = DemoUser("alice", ALICE["password"])
     shown = Shown()
     result = login(request, ORG_SECRET, code_grant=listener_step(browser, port, shown))
     browser.thread.join(5)
@@ -88,7 +88,7 @@ def test_listener_flow_end_to_end(standins):
 
 def test_user_declines(standins):
     request, port = request_for(standins)
-    browser = FakeBrowser("bob", BOB["password"], decision="decline")  # bob has not consented yet
+    browser = DemoUser("bob", BOB["password"], decision="decline")  # bob has not consented yet
     with pytest.raises(IyoError, match="you declined the authorization"):
         login(request, ORG_SECRET, code_grant=listener_step(browser, port))
     browser.thread.join(5)
@@ -107,7 +107,7 @@ def test_unregistered_redirect_uri_is_a_400_page_then_a_clear_timeout(standins):
     request = LoginRequest(
         client_id=ORG, base_url=standins.iyo_url, flow="code", redirect_uri=f"http://localhost:{port}/callback"
     )
-    browser = FakeBrowser("alice", ALICE["password"])
+    browser = DemoUser("alice", ALICE["password"])
     with pytest.raises(IyoError, match=f"redirect URI http://localhost:{port}/callback is not registered"):
         login(request, ORG_SECRET, code_grant=listener_step(browser, port, wait=2))
     assert "Bad Request" in str(browser.error)
@@ -120,7 +120,7 @@ def test_port_in_use(standins):
         port = busy.getsockname()[1]
         request, _ = request_for(standins, port)
         with pytest.raises(ConfigError, match=f"port {port} is in use"):
-            login(request, ORG_SECRET, code_grant=listener_step(FakeBrowser("a", "b"), port))
+            login(request, ORG_SECRET, code_grant=listener_step(DemoUser("a", "b"), port))
 
 
 def test_no_browser_shows_the_link_and_says_so(standins):
@@ -150,7 +150,7 @@ class Paster:
         self.user, self.tamper, self.shown = user, tamper, Shown()
 
     def __call__(self, prompt):
-        browser = FakeBrowser(self.user["username"], self.user["password"], follow=False)
+        browser = DemoUser(self.user["username"], self.user["password"], follow=False)
         browser.visit(self.shown.links[-1])
         return self.tamper(browser.landed_on) if self.tamper else browser.landed_on
 
@@ -205,3 +205,38 @@ def test_code_flow_without_refresh_cannot_renew_silently(standins):
     assert not result.jwt.refreshable
     # The access token is still valid: a new JWT comes from it, without the user.
     assert result.auth.renew().expires_at >= result.jwt.expires_at
+
+
+def magic_env(monkeypatch, standins):
+    for name, value in standins.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("IYO_CLIENT_ID", ORG)
+    monkeypatch.setenv("IYO_CLIENT_SECRET", ORG_SECRET)
+
+
+def test_magic_with_a_named_browser_runs_unattended(ip, standins, monkeypatch, capsys):
+    from iyo_magic.server.demo_user import play_user
+
+    magic_env(monkeypatch, standins)
+    user = play_user("alice")
+    ip.run_line_magic("config", "IyoMagics.browser = 'iyo-demo-user'")
+    port = free_port()
+    ip.run_line_magic("iyo_token", f"-f code --scope user:memberof:{ORG} --redirect-uri http://127.0.0.1:{port}/cb")
+    user.thread.join(5)
+    assert ip.user_ns["iyo_jwt"].username == "alice" and "Signed in" in user.page
+    assert "login link was used" in capsys.readouterr().out  # the link was withdrawn
+
+
+def test_magic_on_a_remote_kernel_does_not_open_a_system_browser(ip, standins, monkeypatch, capsys):
+    magic_env(monkeypatch, standins)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "x")
+    with pytest.raises(Exception, match="no answer from the browser within 0.3 s"):
+        ip.run_line_magic("iyo_token", f"-f code --redirect-uri http://127.0.0.1:{free_port()}/cb --wait 0.3")
+    assert "This kernel seems remote" in capsys.readouterr().out
+
+
+def test_magic_unknown_browser_name(ip, standins, monkeypatch):
+    magic_env(monkeypatch, standins)
+    ip.run_line_magic("config", "IyoMagics.browser = 'no-such-browser'")
+    with pytest.raises(Exception, match="no browser named 'no-such-browser'"):
+        ip.run_line_magic("iyo_token", "-f code")

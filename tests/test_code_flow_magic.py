@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from .browser import FakeBrowser
+from iyo_magic.server.demo_user import DemoUser
+
 from .conftest import ALICE, ORG, ORG_SECRET
 from .kernel import Kernel, text_of
 from .test_code_flow import free_port, standins  # noqa: F401 - the module's stand-ins fixture
@@ -39,7 +40,7 @@ def secrets_of(standins) -> list[str]:  # noqa: F811
 
 def test_listener_flow_in_a_kernel(kernel, standins):  # noqa: F811
     port = free_port()
-    browser = FakeBrowser("alice", ALICE["password"])
+    browser = DemoUser("alice", ALICE["password"])
     links = []
 
     def on_display(data):
@@ -70,7 +71,7 @@ def test_paste_flow_in_a_kernel_with_a_masked_prompt(kernel, standins):  # noqa:
             links.append(link_in(data))
 
     def on_prompt(content):
-        browser = FakeBrowser("alice", ALICE["password"], follow=False)
+        browser = DemoUser("alice", ALICE["password"], follow=False)
         browser.visit(links[-1])
         return browser.landed_on
 

@@ -10,8 +10,8 @@ from IPython.utils.capture import capture_output
 from ipywidgets.widgets import widget as widget_module
 
 from iyo_magic import LoginForm
+from iyo_magic.server.demo_user import DemoUser
 
-from .browser import FakeBrowser
 from .conftest import ALICE, ORG, ORG_SECRET
 from .test_code_flow import free_port
 from .test_code_flow import standins as code_standins  # noqa: F401 - module fixture
@@ -115,7 +115,7 @@ def login_link(form) -> str:
 def test_authorization_code_with_the_listener(ip, code_standins, monkeypatch):  # noqa: F811
     form, _ = code_form(ip, code_standins, monkeypatch)
     form.button.click()
-    browser = FakeBrowser("alice", ALICE["password"])
+    browser = DemoUser("alice", ALICE["password"])
     browser.visit(login_link(form))
     form.wait()
     assert "Signed in" in browser.page
@@ -126,7 +126,7 @@ def test_authorization_code_with_the_listener(ip, code_standins, monkeypatch):  
 def test_authorization_code_by_pasting(ip, code_standins, monkeypatch):  # noqa: F811
     form, _ = code_form(ip, code_standins, monkeypatch, paste=True)
     form.button.click()
-    browser = FakeBrowser("alice", ALICE["password"], follow=False)
+    browser = DemoUser("alice", ALICE["password"], follow=False)
     browser.visit(login_link(form))
     assert form.paste_box.layout.display == "flex"
     form.pasted.value = browser.landed_on
