@@ -165,3 +165,81 @@ def test_accounts_file_and_bad_accounts_file(tmp_path):
         timeout=30,
     )
     assert out.returncode == 2 and "missing or malformed field 'globalid'" in out.stderr
+
+
+def clean_env():
+    return {k: v for k, v in os.environ.items() if not k.startswith("IYO_")}
+
+
+def test_demo_execute_runs_the_quickstart(tmp_path):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "iyo_magic.server.cli",
+            "demo",
+            "--execute",
+            "--port",
+            "0",
+            "--cockpit-port",
+            "0",
+            "--state-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=clean_env(),
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "iyo: cockpit-demo · scope organization:owner" in out.stdout
+    assert "The demo ran every cell of quickstart.ipynb." in out.stdout
+
+
+def test_demo_starts_jupyterlab_and_ctrl_c_stops_everything(tmp_path):
+    pytest.importorskip("jupyterlab")
+    env = clean_env()
+    env.update(HOME=str(tmp_path), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "iyo_magic.server.cli",
+            "demo",
+            "--no-browser",
+            "--port",
+            "0",
+            "--cockpit-port",
+            "0",
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    lines, url = [], None
+    deadline = time.time() + 90
+    while time.time() < deadline and url is None:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        found = re.search(r"(http://127\.0\.0\.1:\d+/lab\S*token=\w+)", line)
+        url = found.group(1) if found else None
+    try:
+        assert url, "".join(lines)
+        base = url.split("/lab")[0]
+        token = url.split("token=")[1]
+        contents = requests.get(f"{base}/api/contents/quickstart.ipynb?token={token}", timeout=10)
+        assert contents.status_code == 200
+        base_url = exports("".join(lines))["IYO_BASE_URL"]
+        assert requests.post(base_url + "/v1/oauth/access_token", timeout=5).status_code == 400
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=40) == 0
+    with pytest.raises(requests.ConnectionError):
+        requests.get(base, timeout=5)
+    with pytest.raises(requests.ConnectionError):
+        requests.post(base_url + "/v1/oauth/access_token", timeout=5)

@@ -174,3 +174,12 @@ DEMO = {
         },
     ],
 }
+
+
+def demo_api_key(username: str) -> tuple[str, str]:
+    """(applicationid, secret) of a demo user's API key, for training notebooks."""
+    for user in DEMO["users"]:
+        if user["username"] == username:
+            key = user["api_keys"][0]
+            return key["applicationid"], key["secret"]
+    raise ValueError(f"no demo user {username!r}")

@@ -117,12 +117,14 @@ def serve(options) -> int:
     return 0
 
 
-def wait_for_interrupt() -> None:
+def wait_for_interrupt(child=None) -> None:
+    """Until Ctrl+C or SIGTERM (or ``child`` exits)."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         while not stop.wait(0.5):
-            pass
+            if child is not None and child.poll() is not None:
+                return
     except KeyboardInterrupt:
         pass
 

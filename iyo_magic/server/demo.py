@@ -83,10 +83,18 @@ def run_jupyterlab(env: dict[str, str], no_browser: bool) -> int:
     ]
     if no_browser:
         command.append("--no-browser")
-    lab = subprocess.Popen(command, env={**os.environ, **env})
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI run as root
+    # Its own session: Ctrl+C reaches this process only, which then stops JupyterLab cleanly.
+    lab = subprocess.Popen(command, env={**os.environ, **env}, cwd=folder, start_new_session=True)
+    print("\nJupyterLab is starting on the quickstart notebook; Ctrl+C stops it and the stand-ins.", flush=True)
     try:
-        wait_for_interrupt()
+        wait_for_interrupt(lab)
     finally:
-        lab.terminate()
-        lab.wait(timeout=30)
-    return 0
+        if lab.poll() is None:
+            lab.terminate()
+            try:
+                lab.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                lab.kill()
+    return 0 if lab.returncode in (0, -15) else 1
