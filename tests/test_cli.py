@@ -232,7 +232,12 @@ def test_demo_starts_jupyterlab_and_ctrl_c_stops_everything(tmp_path):
         assert url, "".join(lines)
         base = url.split("/lab")[0]
         token = url.split("token=")[1]
-        contents = requests.get(f"{base}/api/contents/quickstart.ipynb?token={token}", timeout=10)
+        for _ in range(100):  # the address is printed a moment before the server accepts
+            try:
+                contents = requests.get(f"{base}/api/contents/quickstart.ipynb?token={token}", timeout=10)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
         assert contents.status_code == 200
         base_url = exports("".join(lines))["IYO_BASE_URL"]
         assert requests.post(base_url + "/v1/oauth/access_token", timeout=5).status_code == 400
