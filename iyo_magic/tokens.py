@@ -1,8 +1,9 @@
 """The token values of the contract: `AccessToken` and `JWT`.
 
-Both are `str` subclasses, so they work anywhere a string does (``f"bearer {jwt}"``), but their
-``repr``, pretty-print and HTML display are masked: printing ``iyo_jwt`` in a cell never shows the
-token. Expiry is absolute and timezone-aware, computed once when the token is received.
+Both are `str` subclasses, so they work anywhere a string does (``f"bearer {jwt}"``,
+``"bearer " + jwt``, a header value, a JSON body), but ``repr``, ``str``, ``print``, ``%s``,
+pretty-print and the HTML display are masked: showing ``iyo_jwt`` never shows the token.
+``.reveal()`` returns the plain value. Expiry is absolute and timezone-aware, computed once when the token is received.
 No HTTP here.
 """
 
@@ -76,8 +77,19 @@ class _MaskedToken(str):
         when = self.expires_at.strftime("%Y-%m-%d %H:%M:%S UTC")
         return f"{self.identity}, scope {scope}, expires {when} ({describe_remaining(self.expires_in)})"
 
+    def reveal(self) -> str:
+        """The token itself, as a plain ``str``. Never print it."""
+        return str.__str__(self)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} (masked) for {self._summary()}>"
+
+    # str(), print(), "%s", logging and %whos show the masked form; f-strings, .format(),
+    # concatenation and every library that reads the string's characters get the real value.
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self.reveal(), spec)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))

@@ -23,7 +23,7 @@ def test_summary_line_and_variables(ip, iyo_env, capsys):
     assert "signature verified" in out and "iyo_cockpit" in out
     for name in ("iyo_access_token", "iyo_jwt", "iyo_auth", "iyo_cockpit"):
         assert name in ip.user_ns
-    assert str(ip.user_ns["iyo_jwt"]) not in out and str(ip.user_ns["iyo_access_token"]) not in out
+    assert ip.user_ns["iyo_jwt"].reveal() not in out and ip.user_ns["iyo_access_token"].reveal() not in out
     assert ip.user_ns["iyo_cockpit"].get("/ays/repository").status_code == 200
 
 
@@ -54,7 +54,7 @@ def test_prefix_status_and_clear(ip, iyo_env, capsys):
     capsys.readouterr()
     run(ip, "--status -o ops")
     out = capsys.readouterr().out
-    assert "ops_jwt: <JWT (masked)" in out and str(ip.user_ns["ops_jwt"]) not in out
+    assert "ops_jwt: <JWT (masked)" in out and ip.user_ns["ops_jwt"].reveal() not in out
     run(ip, "--clear -o ops")
     assert "cleared ops_jwt, ops_auth, ops_cockpit" in capsys.readouterr().out
     assert "ops_jwt" not in ip.user_ns
@@ -154,8 +154,10 @@ def test_nothing_secret_in_outputs(ip, iyo_env, capsys):
     ip.run_cell("iyo_access_token")
     ip.run_cell("iyo_auth")
     ip.run_cell("iyo_cockpit")
+    ip.run_cell("%whos")
+    ip.run_cell("print(iyo_jwt, iyo_access_token); print('%s' % iyo_jwt)")
     out = capsys.readouterr().out
-    values = ALL_SECRETS + [str(ip.user_ns["iyo_jwt"]), str(ip.user_ns["iyo_access_token"])]
+    values = ALL_SECRETS + [ip.user_ns["iyo_jwt"].reveal(), ip.user_ns["iyo_access_token"].reveal()]
     assert "<JWT (masked)" in out
     for value in values:
         assert value not in out

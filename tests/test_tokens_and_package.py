@@ -45,9 +45,10 @@ def test_access_token_expiry_is_absolute_from_receipt():
 def test_values_are_strings_with_masked_displays(standins):
     got = ApiFront(standins, None).run(ORG, ORG_SECRET)
     for token in (got["access_token"], got["jwt"]):
-        raw = str(token)
-        assert isinstance(token, str) and f"x {token}" == f"x {raw}"
-        for shown in (repr(token), token._repr_html_()):
+        raw = token.reveal()
+        assert type(raw) is str and len(raw) > 20 and isinstance(token, str) and token == raw
+        assert f"bearer {token}" == "bearer " + raw == "bearer {}".format(token)  # works as a string
+        for shown in (repr(token), token._repr_html_(), str(token), "%s" % token):
             assert raw not in shown and "masked" in shown
         with pytest.raises(AttributeError):
             token.scope = ("admin",)

@@ -46,7 +46,7 @@ def test_success_stores_variables_and_shows_the_card(form, ip):
     card = form.card.value
     for words in (f"organization <strong>{ORG}</strong>", "verified", "refreshable", "iyo_cockpit", "Audience"):
         assert words in card
-    assert str(ip.user_ns["iyo_jwt"]) not in card + form.message.value
+    assert ip.user_ns["iyo_jwt"].reveal() not in card + form.message.value
     assert "iyo: cockpit-demo" in form.message.value and not form.button.disabled
     ip.run_line_magic("iyo_token", "--status")  # the magic sees what the form stored
 
