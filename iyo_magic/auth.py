@@ -56,7 +56,7 @@ class IyoAuth(AuthBase):
 
     def _stale(self, jwt: JWT) -> bool:
         leeway = min(self._leeway, jwt.lifetime / 2)
-        return self._clock() >= jwt.expires_at.timestamp() - leeway
+        return self._clock() + jwt.clock_offset >= jwt.expires_at.timestamp() - leeway
 
     def current(self) -> JWT:
         """The JWT to send now, renewed first if it is about to expire."""

@@ -86,6 +86,20 @@ def _jwt_params(scopes, audiences, validity, refreshable) -> dict:
     return params
 
 
+def _received_jwt(transport: Transport, response, what: str, public_key: str | None) -> JWT:
+    """The JWT in a 2xx answer; refused when its signature does not match the configured key."""
+    from .errors import OAuthError
+    from .transport import clock_offset
+
+    jwt = JWT(transport.text(response, what=what), public_key=public_key, clock_offset=clock_offset(response))
+    if public_key and not jwt.verified:
+        raise OAuthError(
+            f"{what}: {jwt.verify_note}. If the base URL is not itsyou.online, set IYO_JWT_PUBLIC_KEY "
+            "to that server's public key (iyo-magic serve prints it), or to 'none' to skip the check"
+        )
+    return jwt
+
+
 def client_credentials(transport: Transport, base_url: str, client_id: str, client_secret: str) -> AccessToken:
     """Client Credentials grant: an organization API key or a user API key → access token."""
     what = "access token (client credentials)"
@@ -184,7 +198,7 @@ def jwt_from_access_token(
         headers={"Authorization": f"{ACCESS_TOKEN_SCHEME} {access_token}"},
     )
     transport.expect(response, what=what, explain=_jwt_scope_advice(scopes, access_token))
-    return JWT(transport.text(response, what=what), public_key=public_key)
+    return _received_jwt(transport, response, what, public_key)
 
 
 def jwt_by_client_credentials(
@@ -216,7 +230,7 @@ def jwt_by_client_credentials(
         headers={"Accept": "application/jwt"},
     )
     transport.expect(response, what=what, explain=_TOKEN_ENDPOINT_ADVICE)
-    return JWT(transport.text(response, what=what), public_key=public_key)
+    return _received_jwt(transport, response, what, public_key)
 
 
 def refresh_jwt(
@@ -242,4 +256,4 @@ def refresh_jwt(
         what=what,
         explain={401: "the refresh token is unknown or expired (unused for 30 days); log in again"},
     )
-    return JWT(transport.text(response, what=what), public_key=public_key)
+    return _received_jwt(transport, response, what, public_key)

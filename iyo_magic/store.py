@@ -86,6 +86,8 @@ def summary(result: LoginResult, prefix: str) -> str:
         parts.append(f"JWT expires {describe_remaining(jwt.expires_in)}")
         parts.append("refreshable" if jwt.refreshable else "renewed by new login")
         parts.append("signature verified" if jwt.verified else f"signature NOT verified ({jwt.verify_note})")
+        if jwt.clock_note:
+            parts.append(jwt.clock_note)
     else:
         parts.append(f"access token expires {describe_remaining(token.expires_in)}")
     return f"iyo: {' · '.join(parts)} → {', '.join(variable_names(result, prefix))}"

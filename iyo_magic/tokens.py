@@ -59,10 +59,13 @@ class _MaskedToken(str):
         for name, value in fields.items():
             object.__setattr__(self, name, value)
 
+    #: Seconds the issuing server's clock is ahead of ours (0 unless it is off by 10 s or more).
+    clock_offset: float = 0.0
+
     @property
     def expires_in(self) -> float:
-        """Seconds until expiry (negative once expired)."""
-        return self.expires_at.timestamp() - time.time()
+        """Seconds until expiry by the issuer's clock (negative once expired)."""
+        return self.expires_at.timestamp() - (time.time() + self.clock_offset)
 
     @property
     def expired(self) -> bool:
@@ -157,7 +160,14 @@ class JWT(_MaskedToken):
     verified: bool
     verify_note: str
 
-    def __new__(cls, value: str, *, public_key: str | None = None, obtained_at: float | None = None) -> JWT:
+    def __new__(
+        cls,
+        value: str,
+        *,
+        public_key: str | None = None,
+        obtained_at: float | None = None,
+        clock_offset: float = 0.0,
+    ) -> JWT:
         claims = decode_claims(value)
         verified, note = verify_signature(value, public_key)
         token = super().__new__(cls, value)
@@ -182,13 +192,23 @@ class JWT(_MaskedToken):
             refreshable=bool(claims.get("refresh_token")),
             verified=verified,
             verify_note=note,
+            clock_offset=clock_offset,
         )
         return token
 
     @property
     def lifetime(self) -> float:
-        """Seconds between receipt and expiry."""
-        return max(0.0, self.expires_at.timestamp() - self.obtained_at.timestamp())
+        """Seconds between receipt and expiry (by the issuer's clock)."""
+        return max(0.0, self.expires_at.timestamp() - self.obtained_at.timestamp() - self.clock_offset)
+
+    @property
+    def clock_note(self) -> str:
+        """Says so when this machine's clock is off from the issuer's (expiry is corrected)."""
+        if abs(self.clock_offset) < 60:
+            return ""
+        ahead = "behind" if self.clock_offset > 0 else "ahead of"
+        off = describe_remaining(abs(self.clock_offset))[len("in ") :]
+        return f"this machine's clock is {off} {ahead} ItsYou.online's; expiry corrected"
 
     @property
     def kind(self) -> str:

@@ -8,6 +8,7 @@ or an `OAuthError` whose message says what to do, never what was sent.
 from __future__ import annotations
 
 import ipaddress
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -146,6 +147,17 @@ class Transport:
         if not text:
             raise OAuthError(f"{what}: got an empty body where a JWT was expected", status=response.status_code)
         return text
+
+
+def clock_offset(response: requests.Response) -> float:
+    """How far the server's clock (its Date header) is ahead of ours; 0 when within 10 s."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        offset = parsedate_to_datetime(response.headers["Date"]).timestamp() - time.time()
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+    return offset if abs(offset) >= 10 else 0.0
 
 
 def _looks_like_html(response: requests.Response) -> bool:

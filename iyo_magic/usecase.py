@@ -38,8 +38,8 @@ def canonical_flow(name: str) -> str:
 
 
 def load_public_key(value: str | None) -> str | None:
-    """PEM text, a path to a PEM file, or empty for none."""
-    if not value:
+    """PEM text, a path to a PEM file, or empty or 'none' for no signature check."""
+    if not value or value.strip().lower() == "none":
         return None
     if "-----BEGIN" in value:
         return value

@@ -155,7 +155,7 @@ class MagicFront:
         timeout=10,
     ):
         self.ip.user_ns["the_secret"] = secret
-        key = str(self.standins.public_key_path) if public_key == "standin" else (public_key or "")
+        key = str(self.standins.public_key_path) if public_key == "standin" else (public_key or "none")
         self.ip.run_line_magic("config", f"IyoMagics.jwt_public_key = {key!r}")
         self.ip.run_line_magic("config", f"IyoMagics.timeout = {timeout}")
         line = [

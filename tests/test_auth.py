@@ -74,7 +74,7 @@ def test_lost_refresh_token_falls_back_to_a_new_jwt(standins):
 
 
 def test_retry_once_after_401(standins, monkeypatch):
-    auth = ApiFront(standins, None).run(ORG, ORG_SECRET)["auth"]
+    auth = ApiFront(standins, None).run(ORG, ORG_SECRET, public_key=None)["auth"]
     # ItsYou.online rotates its signing key: the Cockpit refuses the JWT we still think fresh.
     from iyo_magic.server.keys import SigningKey
 

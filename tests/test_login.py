@@ -68,11 +68,16 @@ def test_no_refresh(front):
     assert not front.run(ORG, ORG_SECRET, refresh=False)["jwt"].refreshable
 
 
-def test_default_key_is_the_published_one_and_says_not_verified(front):
+def test_default_key_is_the_published_one_and_a_mismatch_is_refused(front):
     from iyo_magic.flows import PUBLISHED_PUBLIC_KEY
 
-    jwt = front.run(ORG, ORG_SECRET, public_key=PUBLISHED_PUBLIC_KEY)["jwt"]
-    assert not jwt.verified and "does not match" in jwt.verify_note
+    with pytest.raises(FAILS, match="signature does not match the configured public key. If the base URL"):
+        front.run(ORG, ORG_SECRET, public_key=PUBLISHED_PUBLIC_KEY)
+
+
+def test_no_key_means_not_verified(front):
+    jwt = front.run(ORG, ORG_SECRET, public_key=None)["jwt"]
+    assert not jwt.verified and jwt.verify_note == "no public key configured"
 
 
 @pytest.mark.parametrize("client_id,secret", [(ORG, "wrong"), ("nobody", ORG_SECRET)])

@@ -47,8 +47,8 @@ def test_values_are_strings_with_masked_displays(standins):
     for token in (got["access_token"], got["jwt"]):
         raw = token.reveal()
         assert type(raw) is str and len(raw) > 20 and isinstance(token, str) and token == raw
-        assert f"bearer {token}" == "bearer " + raw == "bearer {}".format(token)  # works as a string
-        for shown in (repr(token), token._repr_html_(), str(token), "%s" % token):
+        assert f"bearer {token}" == "bearer " + raw == "bearer {}".format(token)  # noqa: UP032 - works as a string
+        for shown in (repr(token), token._repr_html_(), str(token), "%s" % token):  # noqa: UP031
             assert raw not in shown and "masked" in shown
         with pytest.raises(AttributeError):
             token.scope = ("admin",)
