@@ -213,17 +213,46 @@ class IyoMagics(Magics):
             return parse_argstring(self.iyo_token, line)
         except UsageError:
             # argparse's message repeats the offending values, which may be a secret: name
-            # only the options.
-            try:
-                words = shlex.split(line)
-            except ValueError:
-                words = line.split()
-            options = sorted({w.split("=", 1)[0] for w in words if w.startswith("-")})
+            # only the options, and take anything that could be a secret out of the history.
+            words = self._suspicious_words(line)
+            if words:
+                from .history import scrub_current_input
+
+                scrub_current_input(self.shell, words)
+                self._replace_cell_text(words)
+            options = sorted({w.split("=", 1)[0] for w in _split(line) if w.startswith("-")})
             shown = f" (options given: {' '.join(options)})" if options else ""
             raise UsageError(
                 f"%iyo_token: unknown option or bad value{shown}; see %iyo_token? "
                 "(a secret never goes on the line: use $IYO_CLIENT_SECRET or --secret-var)"
             ) from None
+
+    def _suspicious_words(self, line: str) -> list[str]:
+        """Words that are neither a known option nor the value of one: maybe a secret."""
+        actions = self.iyo_token.parser._option_string_actions
+        words, found, index = _split(line), [], 0
+        while index < len(words):
+            word = words[index]
+            action = actions.get(word.split("=", 1)[0])
+            if action is None:
+                if "=" in word or not word.startswith("-"):  # an unknown option's name is no secret
+                    found.append(word.split("=", 1)[-1])  # KEY=value: the value
+                index += 1
+            elif "=" in word or action.nargs == 0:
+                index += 1
+            else:
+                index += 2
+        return [word for word in found if word]
+
+    def _replace_cell_text(self, words: list[str]) -> None:
+        """In a notebook, take the words out of the cell the user typed, too."""
+        if getattr(self.shell, "kernel", None) is None:
+            return
+        from .history import scrub
+
+        cells = self.shell.history_manager.input_hist_raw
+        if cells:
+            self.shell.set_next_input(scrub(cells[-1], words), replace=True)
 
     def _request(self, args) -> LoginRequest:
         from .usecase import LoginRequest, load_public_key
@@ -378,6 +407,13 @@ class IyoMagics(Magics):
             access_token=result.access_token,
         )
         display({"text/plain": text, "text/html": card}, raw=True)
+
+
+def _split(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError:
+        return line.split()
 
 
 REMOTE_MARKERS = ("JUPYTERHUB_API_TOKEN", "BINDER_LAUNCH_HOST", "BINDER_REQUEST", "SSH_CONNECTION")

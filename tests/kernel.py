@@ -35,6 +35,7 @@ class Kernel:
                     self.prompts.append(request["content"])
                     self.client.input(on_prompt(request["content"]))
             if self._next(msg_id, outputs, on_display, wait=0.05) == "idle":
+                self.reply = self.client.get_shell_msg(timeout=10)["content"]
                 return outputs
         raise TimeoutError(f"cell did not finish within {timeout} s: {code!r}")
 

@@ -94,3 +94,20 @@ def test_forged_paste_in_a_kernel(kernel):
     text = text_of(outputs)
     assert "UsageError" in text and "use the newest link" in text and "abc" not in text
     assert "forged" not in text.replace("-o forged", "").replace("forged_", "")
+
+
+def test_secret_on_the_line_is_taken_out_of_the_cell(kernel):
+    outputs = kernel.run(f"%iyo_token --client-secret {ORG_SECRET}")
+    assert ORG_SECRET not in text_of(outputs)
+    payload = [p for p in kernel.reply["payload"] if p["source"] == "set_next_input"]
+    assert payload and payload[0]["replace"] is True
+    assert payload[0]["text"] == "%iyo_token --client-secret <removed>"
+
+
+def test_no_prompt_in_a_kernel_without_stdin_fails_at_once(kernel):
+    import time
+
+    started = time.monotonic()
+    outputs = kernel.run("import os; os.environ.pop('IYO_CLIENT_SECRET'); %iyo_token -o nostdin")
+    assert "this front end cannot answer a prompt" in text_of(outputs)
+    assert time.monotonic() - started < 5
