@@ -108,6 +108,6 @@ def test_no_prompt_in_a_kernel_without_stdin_fails_at_once(kernel):
     import time
 
     started = time.monotonic()
-    outputs = kernel.run("import os; os.environ.pop('IYO_CLIENT_SECRET'); %iyo_token -o nostdin")
+    outputs = kernel.run("import os\nos.environ.pop('IYO_CLIENT_SECRET')\n%iyo_token -o nostdin")
     assert "this front end cannot answer a prompt" in text_of(outputs)
     assert time.monotonic() - started < 5

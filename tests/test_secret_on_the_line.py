@@ -53,6 +53,8 @@ def test_secret_already_in_the_database_is_rewritten(ip, iyo_env):
     assert all(ORG_SECRET not in (source + raw) for source, raw in db_rows(ip))
 
 
-def test_only_the_unknown_words_are_removed(ip, iyo_env):
+def test_only_words_that_may_be_secrets_are_removed(ip, iyo_env):
     ip.run_cell(f"%iyo_token --aud {ORG} --validity 60 --bogus", store_history=True)
-    assert ip.history_manager.input_hist_raw[-1] == f"%iyo_token --aud {ORG} --validity 60 <removed>"
+    assert ip.history_manager.input_hist_raw[-1] == f"%iyo_token --aud {ORG} --validity 60 --bogus"
+    ip.run_cell(f"%iyo_token --aud {ORG} --bogus maybe-a-secret", store_history=True)
+    assert ip.history_manager.input_hist_raw[-1] == f"%iyo_token --aud {ORG} --bogus <removed>"
