@@ -27,8 +27,12 @@ _HINTS_401 = {
 class CockpitSession(requests.Session):
     """Requests to ``base_url`` + path, with `IyoAuth`; errors raise `CockpitError`."""
 
-    def __init__(self, base_url: str, auth: IyoAuth, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, base_url: str, auth: IyoAuth, timeout: float = DEFAULT_TIMEOUT, ca_bundle: str | None = None
+    ) -> None:
         super().__init__()
+        if ca_bundle:
+            self.verify = ca_bundle
         self.base_url = check_url(base_url, "Cockpit URL")
         self.auth = auth
         self.timeout = timeout

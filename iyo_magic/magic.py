@@ -49,6 +49,9 @@ class IyoMagics(Magics):
     ).tag(config=True)
     cockpit_url = Unicode(help="Cockpit API base URL (env IYO_COCKPIT_URL).").tag(config=True)
     timeout = Float(help="Seconds to wait for each HTTP answer (env IYO_TIMEOUT).").tag(config=True)
+    ca_bundle = Unicode(
+        help="CA bundle file for a server with a private CA (env IYO_CA_BUNDLE; REQUESTS_CA_BUNDLE also works)."
+    ).tag(config=True)
     browser = Unicode(
         "",
         help="Which browser opens the login link: '' for the system's (local kernels only), 'none', "
@@ -74,6 +77,10 @@ class IyoMagics(Magics):
     @default("cockpit_url")
     def _default_cockpit_url(self) -> str:
         return os.environ.get("IYO_COCKPIT_URL", "")
+
+    @default("ca_bundle")
+    def _default_ca_bundle(self) -> str:
+        return os.environ.get("IYO_CA_BUNDLE", "")
 
     @default("timeout")
     def _default_timeout(self) -> float:
@@ -273,6 +280,7 @@ class IyoMagics(Magics):
             cockpit_url=args.cockpit or self.cockpit_url,
             public_key=load_public_key(self.jwt_public_key),
             timeout=self.timeout,
+            ca_bundle=self.ca_bundle or None,
         )
 
     # -- the secret ------------------------------------------------------------------------------

@@ -35,7 +35,10 @@ class TokenStore:
             from .cockpit import CockpitSession
 
             values[f"{prefix}_cockpit"] = CockpitSession(
-                result.request.cockpit_url, result.auth, timeout=result.request.timeout
+                result.request.cockpit_url,
+                result.auth,
+                timeout=result.request.timeout,
+                ca_bundle=result.request.ca_bundle,
             )
         values = {name: value for name, value in values.items() if value is not None}
         self.namespace.update(values)

@@ -33,7 +33,7 @@ def _aware(epoch: float) -> datetime:
 
 
 def describe_remaining(seconds: float) -> str:
-    """'in 23h59m', 'in 42s' or 'expired 3m ago'."""
+    """'in 23h59m', 'in 42s' or '3m00s ago'."""
     past = seconds < 0
     seconds = int(abs(seconds))
     hours, rest = divmod(seconds, 3600)
@@ -44,7 +44,7 @@ def describe_remaining(seconds: float) -> str:
         text = f"{minutes}m{secs:02d}s"
     else:
         text = f"{secs}s"
-    return f"expired {text} ago" if past else f"in {text}"
+    return f"{text} ago" if past else f"in {text}"
 
 
 class _MaskedToken(str):

@@ -52,6 +52,8 @@ class Transport:
     """A `requests.Session` with a timeout, the URL policy and error mapping."""
 
     timeout: float = DEFAULT_TIMEOUT
+    #: A CA bundle file to trust instead of the default (which honours REQUESTS_CA_BUNDLE).
+    ca_bundle: str | None = None
     session: requests.Session = field(default_factory=requests.Session)
     #: How many requests this transport sent (benchmarks and tests count round trips with it).
     sent: int = 0
@@ -81,18 +83,22 @@ class Transport:
                 auth=auth,
                 timeout=self.timeout,
                 allow_redirects=False,
+                verify=self.ca_bundle or None,
             )
         except requests.exceptions.SSLError:
             raise TransportError(
-                f"{what}: the TLS certificate of {host} is not trusted; "
-                "set REQUESTS_CA_BUNDLE to your CA file if it uses a private CA"
+                f"{what}: the TLS certificate of {host} is not trusted; if it uses a private CA, "
+                "set %config IyoMagics.ca_bundle (or REQUESTS_CA_BUNDLE) to the CA file"
             ) from None
         except requests.exceptions.Timeout:
             raise TransportError(
                 f"{what}: no answer from {host} within {self.timeout:g} s; "
                 "check the URL or raise the timeout (%config IyoMagics.timeout = 30)"
             ) from None
-        except requests.exceptions.ConnectionError:
+        except requests.exceptions.ConnectionError as exc:
+            if _name_does_not_resolve(exc):
+                name = urlsplit(url).hostname
+                raise TransportError(f"{what}: the host name {name} does not resolve; check the URL") from None
             raise TransportError(f"{what}: cannot reach {host}; is the server running and the URL right?") from None
         except requests.exceptions.RequestException as exc:
             raise TransportError(f"{what}: request to {host} failed ({type(exc).__name__})") from None
@@ -149,6 +155,11 @@ class Transport:
         return text
 
 
+def _name_does_not_resolve(exc: Exception) -> bool:
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return type(reason).__name__ == "NameResolutionError"
+
+
 def clock_offset(response: requests.Response) -> float:
     """How far the server's clock (its Date header) is ahead of ours; 0 when within 10 s."""
     from email.utils import parsedate_to_datetime
@@ -157,7 +168,7 @@ def clock_offset(response: requests.Response) -> float:
         offset = parsedate_to_datetime(response.headers["Date"]).timestamp() - time.time()
     except (KeyError, TypeError, ValueError):
         return 0.0
-    return offset if abs(offset) >= 10 else 0.0
+    return float(round(offset)) if abs(offset) >= 10 else 0.0
 
 
 def _looks_like_html(response: requests.Response) -> bool:

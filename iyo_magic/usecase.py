@@ -70,6 +70,7 @@ class LoginRequest:
     cockpit_url: str = ""
     public_key: str | None = flows.PUBLISHED_PUBLIC_KEY
     timeout: float = DEFAULT_TIMEOUT
+    ca_bundle: str | None = None
 
     def __post_init__(self) -> None:
         if not self.client_id:
@@ -84,6 +85,8 @@ class LoginRequest:
             raise ConfigError("--jwt-only and --no-jwt contradict each other; use one")
         if self.timeout <= 0:
             raise ConfigError("timeout must be a positive number of seconds")
+        if self.ca_bundle and not Path(self.ca_bundle).expanduser().is_file():
+            raise ConfigError(f"CA bundle {self.ca_bundle} is not a file")
 
 
 @dataclass
@@ -127,7 +130,7 @@ def login(
     """
     if not secret:
         raise ConfigError("empty client secret")
-    transport = transport or Transport(timeout=request.timeout)
+    transport = transport or Transport(timeout=request.timeout, ca_bundle=request.ca_bundle)
 
     def get_access_token() -> AccessToken:
         if request.flow == AUTHORIZATION_CODE:
@@ -158,7 +161,7 @@ def login(
 
     def renew(old: JWT) -> JWT:
         """Refresh endpoint if refreshable; else a new JWT from a still-valid access token;
-        else the whole flow again (client credentials only: the code flow needs the user)."""
+        else a new login (client credentials only: the code flow needs the user)."""
         try:
             if old.refreshable:
                 try:
@@ -174,12 +177,14 @@ def login(
             if direct:
                 return get_jwt(None)
             token = latest["access_token"]
-            if token is None or token.expires_in <= 60:
-                if request.flow == AUTHORIZATION_CODE:
-                    raise RefreshError(
-                        "the JWT can no longer be renewed without the user; run %iyo_token -f code again"
-                    )
-                token = latest["access_token"] = get_access_token()
+            if token is not None and token.expires_in > 60:
+                try:
+                    return get_jwt(token)
+                except IyoError:
+                    pass  # the server may have forgotten the access token; log in again below
+            if request.flow == AUTHORIZATION_CODE:
+                raise RefreshError("the JWT can no longer be renewed without the user; run %iyo_token -f code again")
+            token = latest["access_token"] = get_access_token()
             return get_jwt(token)
         except RefreshError:
             raise

@@ -135,6 +135,7 @@ class LoginForm:
             cockpit_url=self.cockpit_url.value.strip(),
             public_key=load_public_key(self.magics.jwt_public_key),
             timeout=self.magics.timeout,
+            ca_bundle=self.magics.ca_bundle or None,
         )
 
     # -- events ----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 import jwt as pyjwt
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.http import HTTP_STATUS_CODES, http_date
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -140,7 +140,6 @@ class IyoServer:
             response = Response("404 page not found\n", 404, content_type="text/plain; charset=utf-8")
         except HTTPException as exc:
             response = exc.get_response(environ)
-        response.headers["Date"] = http_date(self.clock())  # the server's own clock, as a real one
         return response(environ, start_response)
 
     @staticmethod
