@@ -57,11 +57,11 @@ def listen_address(redirect_uri: str, listen: str | None) -> tuple[str, int]:
         host, _, port = listen.rpartition(":")
         host = host or LISTEN_HOST
         if not is_loopback_host(host):
-            raise ConfigError(f"--listen {listen}: the listener binds loopback addresses only")
+            raise ConfigError("--listen: the listener binds loopback addresses only (use PORT or 127.0.0.1:PORT)")
         try:
             return LISTEN_HOST, int(port)
         except ValueError:
-            raise ConfigError(f"--listen {listen}: expected PORT or 127.0.0.1:PORT") from None
+            raise ConfigError("--listen: expected PORT or 127.0.0.1:PORT") from None
     parts = urlsplit(redirect_uri)
     if not is_loopback_host(parts.hostname):
         raise ConfigError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import shlex
 import sys
 from typing import TYPE_CHECKING
@@ -198,7 +199,7 @@ class IyoMagics(Magics):
         args = self._parse(line)
         prefix = args.prefix
         if not prefix.isidentifier():
-            raise UsageError(f"--prefix {prefix!r} is not a valid Python name")
+            raise UsageError("--prefix must be a valid Python name (letters, digits and _)")
         if args.clear:
             self._clear(prefix)
             return
@@ -218,7 +219,7 @@ class IyoMagics(Magics):
     def _parse(self, line: str):
         try:
             return parse_argstring(self.iyo_token, line)
-        except UsageError:
+        except (UsageError, ValueError):  # ValueError: an unbalanced quote
             # argparse's message repeats the offending values, which may be a secret: name
             # only the options, and take anything that could be a secret out of the history.
             words = self._suspicious_words(line)
@@ -287,17 +288,19 @@ class IyoMagics(Magics):
     def _secret_without_prompt(self, args) -> str:
         if args.secret_var:
             if args.secret_var not in self.shell.user_ns:
-                raise UsageError(f"--secret-var {args.secret_var}: no such variable in the notebook")
+                raise UsageError(
+                    "--secret-var: the notebook has no variable of that name (give the variable's name, not the secret)"
+                )
             value = self.shell.user_ns[args.secret_var]
             if not isinstance(value, str) or not value:
-                raise UsageError(f"--secret-var {args.secret_var}: the variable must hold a non-empty string")
+                raise UsageError("--secret-var: the variable must hold the secret as a non-empty string")
             return value
         return os.environ.get(args.secret_env or SECRET_ENV, "")
 
     def _prompt_secret(self, args, request: LoginRequest) -> str:
         secret = self._ask_masked(
             f"Client secret for {request.client_id}: ",
-            f"no client secret for {request.client_id}: set {args.secret_env or SECRET_ENV} in the "
+            f"no client secret for {request.client_id}: set {_env_name(args.secret_env)} in the "
             "kernel's environment, or use --secret-var NAME",
         )
         if not secret:
@@ -415,6 +418,13 @@ class IyoMagics(Magics):
             access_token=result.access_token,
         )
         display({"text/plain": text, "text/html": card}, raw=True)
+
+
+def _env_name(name: str | None) -> str:
+    """The variable to name in a message; a value that is not a conventional name is not echoed."""
+    if not name:
+        return SECRET_ENV
+    return name if re.fullmatch(r"[A-Z][A-Z0-9_]{0,40}", name) else "the variable named by --secret-env"
 
 
 def _split(line: str) -> list[str]:

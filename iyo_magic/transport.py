@@ -30,13 +30,19 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 def check_url(url: str, what: str = "URL") -> str:
-    """Accept https anywhere and http on loopback only; return the URL without a trailing slash."""
+    """Accept https anywhere and http on loopback only; return the URL without a trailing slash.
+
+    Messages show the URL only when it is one, and never its user:password part.
+    """
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{what} {url!r} is not an http(s) URL")
+        shown = f" {parts.scheme}://…" if "://" in (url or "") and parts.scheme.isalpha() else ""
+        raise ConfigError(f"{what}{shown} is not an http(s) URL (e.g. https://itsyou.online)")
+    if parts.username or parts.password:
+        raise ConfigError(f"{what} must not hold a user name or password ({parts.scheme}://{parts.hostname}…)")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ConfigError(
-            f"{what} {url} uses plain http to a non-loopback host; use https:// "
+            f"{what} http://{parts.netloc} uses plain http to a non-loopback host; use https:// "
             "(plain http is allowed only for 127.0.0.1/localhost)"
         )
     return url.rstrip("/")

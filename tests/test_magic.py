@@ -60,7 +60,7 @@ def test_prefix_status_and_clear(ip, iyo_env, capsys):
     assert "ops_jwt" not in ip.user_ns
     run(ip, "--status -o ops")
     assert "nothing stored" in capsys.readouterr().out
-    with pytest.raises(UsageError, match="not a valid Python name"):
+    with pytest.raises(UsageError, match="must be a valid Python name"):
         run(ip, "-o 9x")
 
 
@@ -78,10 +78,10 @@ def test_no_secret_and_no_prompt_fails_at_once(ip, iyo_env, monkeypatch):
 
 
 def test_secret_var_must_exist(ip, iyo_env):
-    with pytest.raises(UsageError, match="--secret-var nope: no such variable"):
+    with pytest.raises(UsageError, match="--secret-var: the notebook has no variable of that name"):
         run(ip, "--secret-var nope")
     ip.user_ns["n"] = 5
-    with pytest.raises(UsageError, match="must hold a non-empty string"):
+    with pytest.raises(UsageError, match="must hold the secret as a non-empty string"):
         run(ip, "--secret-var n")
 
 
