@@ -8,11 +8,12 @@ It only ever visits loopback addresses (the stand-ins).
 
 from __future__ import annotations
 
+import http.cookiejar
 import threading
+import urllib.error
+import urllib.request
 import webbrowser
-from urllib.parse import parse_qsl, urljoin, urlsplit
-
-import requests
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from ..transport import is_loopback_host
 from .accounts import DEMO
@@ -32,31 +33,38 @@ class DemoUser(webbrowser.BaseBrowser):
         self.thread: threading.Thread | None = None
 
     def visit(self, url: str) -> None:
-        """Open ``url`` and go through login and consent to the redirect URI."""
+        """Open ``url`` and go through login and consent to the redirect URI.
+
+        It speaks HTTP through urllib, which logs nothing: the addresses it follows hold the
+        code and state, which must not reach the notebook's logs.
+        """
         if not is_loopback_host(urlsplit(url).hostname):
             raise ValueError("the demo user only visits the local stand-ins")
-        session = requests.Session()
-        response = session.get(url, allow_redirects=False, timeout=10)
+        browser = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirects()
+        )
         server = url.split("/v1/", 1)[0]
+        status, location = _send(browser, url)
         for _ in range(10):
-            if response.status_code != 302:
-                raise RuntimeError(f"ItsYou.online answered {response.status_code}: {response.text.strip()[:60]}")
-            location = urljoin(url, response.headers["Location"])
+            if status != 302:
+                raise RuntimeError(f"ItsYou.online answered {status} instead of a redirect")
+            location = urljoin(url, location)
             if not location.startswith(server):
                 self.landed_on = location
                 if self.follow:
-                    self.page = requests.get(location, timeout=10).text
+                    with urllib.request.urlopen(location, timeout=10) as page:  # noqa: S310 - loopback only
+                        self.page = page.read().decode()
                 return
             fields = dict(parse_qsl(urlsplit(location).query, keep_blank_values=True))
             path = urlsplit(location).path
             if path == "/login":
                 fields.update(username=self.username, password=self.password)
-                response = session.post(urljoin(url, "/login"), data=fields, allow_redirects=False, timeout=10)
+                status, location = _send(browser, urljoin(url, "/login"), fields)
             elif path == "/authorize":
                 fields["decision"] = self.decision
-                response = session.post(urljoin(url, "/authorize"), data=fields, allow_redirects=False, timeout=10)
+                status, location = _send(browser, urljoin(url, "/authorize"), fields)
             else:
-                response = session.get(location, allow_redirects=False, timeout=10)
+                status, location = _send(browser, location)
         raise RuntimeError("too many redirects")
 
     def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
@@ -71,6 +79,22 @@ class DemoUser(webbrowser.BaseBrowser):
         self.thread = threading.Thread(target=run, daemon=True, name=BROWSER_NAME)
         self.thread.start()
         return True
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the demo user follows each redirect itself
+
+
+def _send(browser, url: str, form: dict | None = None) -> tuple[int, str]:
+    """GET (or POST ``form``); returns the status and the Location header."""
+    data = urlencode(form).encode() if form is not None else None
+    try:
+        with browser.open(url, data=data, timeout=10) as response:
+            return response.status, response.headers.get("Location", "")
+    except urllib.error.HTTPError as answer:  # 302 and errors arrive here without redirects
+        with answer:
+            return answer.code, answer.headers.get("Location", "")
 
 
 def play_user(username: str = "alice", decision: str = "authorize") -> DemoUser:
