@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from .errors import OAuthError
 from .tokens import JWT, AccessToken
 
 if TYPE_CHECKING:  # flows only receive a transport; importing requests here would slow %load_ext
@@ -71,24 +73,33 @@ def _jwt_scope_advice(scopes: tuple[str, ...], access_token) -> dict[int, str]:
     }
 
 
-def _jwt_params(scopes, audiences, validity, refreshable) -> dict:
-    """The scope/aud/validity parameters shared by /jwt and the id_token variant."""
-    wanted = [s for s in scopes if s != OFFLINE_ACCESS]
-    if refreshable:
-        wanted.append(OFFLINE_ACCESS)
-    params = {}
-    if wanted:
-        params["scope"] = ",".join(wanted)
-    if audiences:
-        params["aud"] = ",".join(audiences)
-    if validity:
-        params["validity"] = str(int(validity))
-    return params
+@dataclass(frozen=True)
+class JwtOptions:
+    """What to ask of a JWT: scopes, audiences, lifetime, refreshable; and the key to check it with."""
+
+    scopes: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
+    validity: int | None = None
+    refreshable: bool = True
+    public_key: str | None = None
+
+    def params(self) -> dict[str, str]:
+        """The scope/aud/validity parameters shared by /jwt and the id_token variant."""
+        wanted = [s for s in self.scopes if s != OFFLINE_ACCESS]
+        if self.refreshable:
+            wanted.append(OFFLINE_ACCESS)
+        params = {}
+        if wanted:
+            params["scope"] = ",".join(wanted)
+        if self.audiences:
+            params["aud"] = ",".join(self.audiences)
+        if self.validity:
+            params["validity"] = str(int(self.validity))
+        return params
 
 
 def _received_jwt(transport: Transport, response, what: str, public_key: str | None) -> JWT:
     """The JWT in a 2xx answer; refused when its signature does not match the configured key."""
-    from .errors import OAuthError
     from .transport import clock_offset
 
     jwt = JWT(transport.text(response, what=what), public_key=public_key, clock_offset=clock_offset(response))
@@ -172,8 +183,6 @@ def _access_token(transport, response, what, client_id, received_at) -> AccessTo
 
 
 def raise_missing(what: str, field: str):
-    from .errors import OAuthError
-
     raise OAuthError(f"{what}: the answer has no {field}; is the base URL an ItsYou.online server?")
 
 
@@ -181,12 +190,7 @@ def jwt_from_access_token(
     transport: Transport,
     base_url: str,
     access_token: str,
-    *,
-    scopes: tuple[str, ...] = (),
-    audiences: tuple[str, ...] = (),
-    validity: int | None = None,
-    refreshable: bool = True,
-    public_key: str | None = None,
+    options: JwtOptions = JwtOptions(),
 ) -> JWT:
     """``GET /v1/oauth/jwt`` with ``Authorization: token <access token>``."""
     what = "JWT"
@@ -194,11 +198,11 @@ def jwt_from_access_token(
         "GET",
         base_url + JWT_PATH,
         what=what,
-        params=_jwt_params(scopes, audiences, validity, refreshable),
+        params=options.params(),
         headers={"Authorization": f"{ACCESS_TOKEN_SCHEME} {access_token}"},
     )
-    transport.expect(response, what=what, explain=_jwt_scope_advice(scopes, access_token))
-    return _received_jwt(transport, response, what, public_key)
+    transport.expect(response, what=what, explain=_jwt_scope_advice(options.scopes, access_token))
+    return _received_jwt(transport, response, what, options.public_key)
 
 
 def jwt_by_client_credentials(
@@ -206,12 +210,7 @@ def jwt_by_client_credentials(
     base_url: str,
     client_id: str,
     client_secret: str,
-    *,
-    scopes: tuple[str, ...] = (),
-    audiences: tuple[str, ...] = (),
-    validity: int | None = None,
-    refreshable: bool = True,
-    public_key: str | None = None,
+    options: JwtOptions = JwtOptions(),
 ) -> JWT:
     """One round trip: client credentials with ``response_type=id_token`` → JWT (no access token)."""
     what = "JWT (client credentials, response_type=id_token)"
@@ -220,7 +219,7 @@ def jwt_by_client_credentials(
         "client_id": client_id,
         "client_secret": client_secret,
         "response_type": "id_token",
-        **_jwt_params(scopes, audiences, validity, refreshable),
+        **options.params(),
     }
     response = transport.request(
         "POST",
@@ -230,20 +229,18 @@ def jwt_by_client_credentials(
         headers={"Accept": "application/jwt"},
     )
     transport.expect(response, what=what, explain=_TOKEN_ENDPOINT_ADVICE)
-    return _received_jwt(transport, response, what, public_key)
+    return _received_jwt(transport, response, what, options.public_key)
 
 
 def refresh_jwt(
     transport: Transport,
     base_url: str,
     jwt: str,
-    *,
-    validity: int | None = None,
-    public_key: str | None = None,
+    options: JwtOptions = JwtOptions(),
 ) -> JWT:
     """``GET /v1/oauth/jwt/refresh`` with the old (possibly expired) refreshable JWT."""
     what = "JWT refresh"
-    params = {"validity": str(int(validity))} if validity else None
+    params = {"validity": str(int(options.validity))} if options.validity else None
     response = transport.request(
         "GET",
         base_url + JWT_REFRESH_PATH,
@@ -256,4 +253,4 @@ def refresh_jwt(
         what=what,
         explain={401: "the refresh token is unknown or expired (unused for 30 days); log in again"},
     )
-    return _received_jwt(transport, response, what, public_key)
+    return _received_jwt(transport, response, what, options.public_key)

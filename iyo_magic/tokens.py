@@ -210,10 +210,6 @@ class JWT(_MaskedToken):
         off = describe_remaining(abs(self.clock_offset))[len("in ") :]
         return f"this machine's clock is {off} {ahead} ItsYou.online's; expiry corrected"
 
-    @property
-    def kind(self) -> str:
-        return "user" if self.username else "organization"
-
     def _repr_html_(self) -> str:
         from .card import jwt_card
 

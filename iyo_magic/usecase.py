@@ -139,17 +139,14 @@ def login(
             return code_grant(transport, request, secret)
         return flows.client_credentials(transport, request.base_url, request.client_id, secret)
 
+    options = flows.JwtOptions(
+        request.scopes, request.audiences, request.validity, request.refreshable, request.public_key
+    )
+
     def get_jwt(access_token: AccessToken | None) -> JWT:
-        options = dict(
-            scopes=request.scopes,
-            audiences=request.audiences,
-            validity=request.validity,
-            refreshable=request.refreshable,
-            public_key=request.public_key,
-        )
         if access_token is None:
-            return flows.jwt_by_client_credentials(transport, request.base_url, request.client_id, secret, **options)
-        return flows.jwt_from_access_token(transport, request.base_url, access_token, **options)
+            return flows.jwt_by_client_credentials(transport, request.base_url, request.client_id, secret, options)
+        return flows.jwt_from_access_token(transport, request.base_url, access_token, options)
 
     direct = request.jwt_only and request.flow == CLIENT_CREDENTIALS
     access_token = None if direct else get_access_token()
@@ -165,13 +162,7 @@ def login(
         try:
             if old.refreshable:
                 try:
-                    return flows.refresh_jwt(
-                        transport,
-                        request.base_url,
-                        old,
-                        validity=request.validity,
-                        public_key=request.public_key,
-                    )
+                    return flows.refresh_jwt(transport, request.base_url, old, options)
                 except IyoError:
                     pass  # the refresh token may be gone; fall through to the other ways
             if direct:
