@@ -172,6 +172,8 @@ def test_zero_findings_in_every_channel(audit):
     assert sum(len(v) for k, v in audit["forbidden"].items()) > 20
     all_findings = [f for where, text in searched.items() for f in findings(text, audit["forbidden"], where)]
     assert all_findings == [], "\n".join(all_findings)
+    values = sum(len(v) for v in audit["forbidden"].values())
+    print(f"\nleak audit: {len(searched)} channels, {values} values searched, 0 findings")
 
 
 def test_the_audit_ran_every_path(audit):
