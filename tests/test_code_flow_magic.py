@@ -108,6 +108,31 @@ def test_no_prompt_in_a_kernel_without_stdin_fails_at_once(kernel):
     import time
 
     started = time.monotonic()
-    outputs = kernel.run("import os\nos.environ.pop('IYO_CLIENT_SECRET')\n%iyo_token -o nostdin")
+    outputs = kernel.run("%iyo_token --secret-env IYO_NOT_SET_ANYWHERE -o nostdin")
     assert "this front end cannot answer a prompt" in text_of(outputs)
     assert time.monotonic() - started < 5
+
+
+def test_the_stop_button_interrupts_the_wait(kernel):
+    import socket
+    import time
+
+    from .test_code_flow import free_port
+
+    port = free_port()
+
+    def on_display(data):
+        if link_in(data):
+            kernel.manager.interrupt_kernel()  # what the stop button does
+
+    started = time.monotonic()
+    outputs = kernel.run(
+        f"%iyo_token -f code --redirect-uri http://127.0.0.1:{port}/callback --no-browser --wait 60 -o stopped",
+        on_display=on_display,
+        timeout=30,
+    )
+    assert "KeyboardInterrupt" in text_of(outputs) and time.monotonic() - started < 15
+    assert "login link was used" in text_of(outputs)  # the link (and its state) was withdrawn
+    with socket.socket() as s:  # and the port let go
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
