@@ -265,14 +265,12 @@ class IyoMagics(Magics):
     def _request(self, args) -> LoginRequest:
         from .usecase import LoginRequest, load_public_key
 
-        scopes = tuple(s for item in args.scope for s in item.split(",") if s.strip())
-        audiences = tuple(a for item in args.aud for a in item.split(",") if a.strip())
         return LoginRequest(
             client_id=args.client_id or self.client_id,
             base_url=args.base_url or self.base_url,
             flow=args.flow,
-            scopes=tuple(s.strip() for s in scopes),
-            audiences=tuple(a.strip() for a in audiences),
+            scopes=tuple(args.scope),
+            audiences=tuple(args.aud),
             validity=args.validity,
             refreshable=not args.no_refresh,
             want_jwt=not args.no_jwt,

@@ -53,6 +53,10 @@ def load_public_key(value: str | None) -> str | None:
     return text
 
 
+def _items(values) -> tuple[str, ...]:
+    return tuple(item for value in values for item in value.replace(" ", ",").split(",") if item)
+
+
 @dataclass(frozen=True)
 class LoginRequest:
     """Everything a login needs except the secret. Equal requests are 'identical calls'."""
@@ -73,6 +77,9 @@ class LoginRequest:
     ca_bundle: str | None = None
 
     def __post_init__(self) -> None:
+        # "a,b", "a b" and repeated options all mean a list: one normal form, so equal calls compare equal.
+        object.__setattr__(self, "scopes", _items(self.scopes))
+        object.__setattr__(self, "audiences", _items(self.audiences))
         if not self.client_id:
             raise ConfigError("no client id: pass --client-id or set IYO_CLIENT_ID")
         object.__setattr__(self, "flow", canonical_flow(self.flow))

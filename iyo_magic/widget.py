@@ -34,10 +34,6 @@ def _text(description: str, value: str = "", placeholder: str = "") -> w.Text:
     return w.Text(value=value, description=description, placeholder=placeholder, style=_WIDE, layout=_ROW)
 
 
-def _items(text: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in text.replace(" ", ",").split(",") if item.strip())
-
-
 class LoginForm:
     """The login form. ``iyo_magic.LoginForm()`` in a notebook, or ``%iyo_token --form``.
 
@@ -128,8 +124,8 @@ class LoginForm:
             client_id=self.client_id.value.strip(),
             base_url=self.base_url.value.strip(),
             flow=self.flow.value,
-            scopes=_items(self.scope.value),
-            audiences=_items(self.aud.value),
+            scopes=(self.scope.value,),
+            audiences=(self.aud.value,),
             validity=int(validity) if validity else None,
             redirect_uri=self.redirect_uri.value.strip(),
             cockpit_url=self.cockpit_url.value.strip(),

@@ -162,3 +162,11 @@ def test_nothing_secret_in_outputs(ip, iyo_env, capsys):
     for value in values:
         assert value not in out
     assert "refresh_token" not in repr(ip.user_ns["iyo_jwt"])
+
+
+def test_lists_in_any_spelling_are_the_same_call(ip, iyo_env, capsys):
+    run(ip, f"--aud {ORG},other --scope organization:owner")
+    before = hits(iyo_env)
+    run(ip, f"--aud {ORG} --aud other --scope organization:owner,")
+    assert hits(iyo_env) == before and "no request made" in capsys.readouterr().out
+    assert ip.user_ns["iyo_jwt"].audience == (ORG, "other")
