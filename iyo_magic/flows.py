@@ -113,20 +113,8 @@ def _received_jwt(transport: Transport, response, what: str, public_key: str | N
 
 def client_credentials(transport: Transport, base_url: str, client_id: str, client_secret: str) -> AccessToken:
     """Client Credentials grant: an organization API key or a user API key → access token."""
-    what = "access token (client credentials)"
-    received_at = time.time()
-    response = transport.request(
-        "POST",
-        base_url + ACCESS_TOKEN_PATH,
-        what=what,
-        data={
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": client_secret,
-        },
-    )
-    transport.expect(response, what=what, explain=_TOKEN_ENDPOINT_ADVICE)
-    return _access_token(transport, response, what, client_id, received_at)
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
+    return _token_request(transport, base_url, "access token (client credentials)", form, _TOKEN_ENDPOINT_ADVICE)
 
 
 def authorize_url(base_url: str, client_id: str, redirect_uri: str, scopes: tuple[str, ...], state: str) -> str:
@@ -156,34 +144,26 @@ def exchange_code(
     state: str,
 ) -> AccessToken:
     """Authorization Code grant, step 2: code → access token (within 10 s of the redirect)."""
-    what = "access token (authorization code)"
+    form = {
+        "grant_type": "authorization_code",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "state": state,
+    }
+    return _token_request(transport, base_url, "access token (authorization code)", form, _CODE_EXCHANGE_ADVICE)
+
+
+def _token_request(transport: Transport, base_url: str, what: str, form: dict, explain: dict) -> AccessToken:
+    """POST the form (secrets in the body, never the URL) and read the token JSON."""
     received_at = time.time()
-    response = transport.request(
-        "POST",
-        base_url + ACCESS_TOKEN_PATH,
-        what=what,
-        data={
-            "grant_type": "authorization_code",
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "state": state,
-        },
-    )
-    transport.expect(response, what=what, explain=_CODE_EXCHANGE_ADVICE)
-    return _access_token(transport, response, what, client_id, received_at)
-
-
-def _access_token(transport, response, what, client_id, received_at) -> AccessToken:
+    response = transport.request("POST", base_url + ACCESS_TOKEN_PATH, what=what, data=form)
+    transport.expect(response, what=what, explain=explain)
     body = transport.json(response, what=what)
     if not isinstance(body.get("access_token"), str) or not body["access_token"]:
-        raise_missing(what, "access_token")
-    return AccessToken.from_response(body, client_id=client_id, received_at=received_at)
-
-
-def raise_missing(what: str, field: str):
-    raise OAuthError(f"{what}: the answer has no {field}; is the base URL an ItsYou.online server?")
+        raise OAuthError(f"{what}: the answer has no access_token; is the base URL an ItsYou.online server?")
+    return AccessToken.from_response(body, client_id=form["client_id"], received_at=received_at)
 
 
 def jwt_from_access_token(
