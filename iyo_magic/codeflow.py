@@ -19,6 +19,8 @@ from .tokens import AccessToken
 from .transport import Transport
 
 DEFAULT_WAIT = 120.0
+#: What replaces the login link once the flow is over: the link holds the state, so it goes.
+LINK_WITHDRAWN = "login link removed (it is single-use); run the magic again for a new one"
 
 
 @dataclass
@@ -63,7 +65,7 @@ class BrowserStep:
             text = self.ask_pasted("After authorizing, paste the address your browser ended on (hidden): ")
             return parse_pasted(text)
         finally:
-            withdraw("the login link was used; run the magic again for a new one")
+            withdraw(LINK_WITHDRAWN)
 
     def _listened(self, url: str, redirect_uri: str) -> dict[str, str]:
         host, port = listen_address(redirect_uri, self.listen)
@@ -74,7 +76,7 @@ class BrowserStep:
                     self.notice("No browser could be opened here: open the link above yourself.")
                 return listener.wait(self.wait, redirect_uri, self.cancelled)
             finally:
-                withdraw("the login link was used; run the magic again for a new one")
+                withdraw(LINK_WITHDRAWN)
 
 
 def checked_code(answer: dict[str, str], state: str) -> str:

@@ -224,7 +224,7 @@ def test_magic_with_a_named_browser_runs_unattended(ip, standins, monkeypatch, c
     ip.run_line_magic("iyo_token", f"-f code --scope user:memberof:{ORG} --redirect-uri http://127.0.0.1:{port}/cb")
     user.thread.join(5)
     assert ip.user_ns["iyo_jwt"].username == "alice" and "Signed in" in user.page
-    assert "login link was used" in capsys.readouterr().out  # the link was withdrawn
+    assert "login link removed" in capsys.readouterr().out  # the link was withdrawn
 
 
 def test_magic_on_a_remote_kernel_does_not_open_a_system_browser(ip, standins, monkeypatch, capsys):

@@ -132,7 +132,7 @@ def test_the_stop_button_interrupts_the_wait(kernel):
         timeout=30,
     )
     assert "KeyboardInterrupt" in text_of(outputs) and time.monotonic() - started < 15
-    assert "login link was used" in text_of(outputs)  # the link (and its state) was withdrawn
+    assert "login link removed" in text_of(outputs)  # the link (and its state) was withdrawn
     with socket.socket() as s:  # and the port let go
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
