@@ -29,10 +29,6 @@ DEFAULT_PREFIX = "iyo"
 SECRET_ENV = "IYO_CLIENT_SECRET"
 
 
-class _SecretRefused(UsageError):
-    pass
-
-
 @magics_class
 class IyoMagics(Magics):
     """The ``%iyo_token`` magic. Settings: ``%config IyoMagics.<name> = value``."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import requests
 
@@ -61,8 +61,6 @@ class Transport:
     #: A CA bundle file to trust instead of the default (which honours REQUESTS_CA_BUNDLE).
     ca_bundle: str | None = None
     session: requests.Session = field(default_factory=requests.Session)
-    #: How many requests this transport sent (benchmarks and tests count round trips with it).
-    sent: int = 0
 
     def request(
         self,
@@ -78,7 +76,6 @@ class Transport:
         """Send one request; connection-level failures become `TransportError`."""
         check_url(url)
         host = urlsplit(url).netloc
-        self.sent += 1
         try:
             return self.session.request(
                 method,
@@ -115,13 +112,14 @@ class Transport:
         """Raise `OAuthError` unless the answer is 2xx; ``explain`` maps statuses to advice."""
         if 200 <= response.status_code < 300:
             return response
-        body = first_line(response.text)
+        body = first_line(_without_what_was_sent(response.text, response.request))
         advice = (explain or {}).get(response.status_code)
         if advice is None:
             if response.status_code >= 500:
                 advice = "the server failed; try again later"
             elif 300 <= response.status_code < 400:
-                advice = f"unexpected redirect to {response.headers.get('Location', '?')}; check the URL"
+                location = _without_what_was_sent(response.headers.get("Location", "?"), response.request)
+                advice = f"unexpected redirect to {location}; check the URL"
             else:
                 advice = "check the options of this call"
         shown = f" {body!r}" if body and not _looks_like_html(response) else ""
@@ -159,6 +157,20 @@ class Transport:
         if not text:
             raise OAuthError(f"{what}: got an empty body where a JWT was expected", status=response.status_code)
         return text
+
+
+def _without_what_was_sent(text: str, request: requests.PreparedRequest | None) -> str:
+    """A server may echo what it was sent: the secret, code or token never comes back in a message."""
+    body = request.body if request is not None else None
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    sent = [value for key, value in parse_qsl(body or "") if key in ("client_secret", "code")]
+    if request is not None:
+        sent.append(request.headers.get("Authorization", "").rpartition(" ")[2])
+    for value in filter(None, sent):
+        for form in {value, quote(value, safe=""), quote_plus(value)}:  # as sent, and URL-encoded
+            text = text.replace(form, "<removed>")
+    return text
 
 
 def _name_does_not_resolve(exc: Exception) -> bool:

@@ -69,6 +69,30 @@ def test_misbehaving_server(ip, logged_in, serve_app, app, match):
     untouched(ip, logged_in)
 
 
+def test_a_server_that_echoes_what_it_was_sent(ip, logged_in, serve_app):
+    """A misbehaving proxy that repeats the request in its error page or its redirect."""
+    from werkzeug.wrappers import Request
+
+    def echo(environ, start_response):
+        request = Request(environ)
+        sent = f"{request.get_data(as_text=True)} {request.headers.get('Authorization', '')}"
+        if request.path.endswith("/jwt"):
+            return Response("", 302, headers={"Location": f"/login?seen={sent}"})(environ, start_response)
+        return answer(f"Bad Request: {sent}", 400, "text/plain")(environ, start_response)
+
+    url = serve_app(echo)
+    message = fails_cleanly(ip, f"--base-url {url} --fresh", "HTTP 400 'Bad Request: grant_type=")
+    assert "client_secret=<removed>" in message
+    untouched(ip, logged_in)
+    from iyo_magic.flows import jwt_from_access_token
+    from iyo_magic.transport import Transport
+
+    token = ip.user_ns["iyo_access_token"]
+    with pytest.raises(IyoError, match="unexpected redirect to /login.seen=%20token%20<removed>") as info:
+        jwt_from_access_token(Transport(), url, token)
+    assert token.reveal() not in str(info.value)
+
+
 def test_connection_refused(ip, logged_in):
     fails_cleanly(ip, "--base-url http://127.0.0.1:9 --fresh", "cannot reach 127.0.0.1:9")
     untouched(ip, logged_in)
