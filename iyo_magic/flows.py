@@ -26,6 +26,9 @@ if TYPE_CHECKING:  # flows only receive a transport; importing requests here wou
     from .transport import Transport
 
 DEFAULT_BASE_URL = "https://itsyou.online"
+#: Where the Authorization Code flow asks ItsYou.online to send the browser back, unless configured
+#: (the loopback listener's default port; register it as the API key's callback URL).
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8976/callback"
 #: Seconds to wait for each HTTP answer, unless configured.
 DEFAULT_TIMEOUT = 10.0
 

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 # The HTTP modules (requests) are imported on first use, so that %load_ext stays cheap.
 
-DEFAULT_REDIRECT_URI = "http://127.0.0.1:8976/callback"
 DEFAULT_PREFIX = "iyo"
 SECRET_ENV = "IYO_CLIENT_SECRET"
 
@@ -65,7 +64,7 @@ class IyoMagics(Magics):
 
     @default("redirect_uri")
     def _default_redirect_uri(self) -> str:
-        return os.environ.get("IYO_REDIRECT_URI") or DEFAULT_REDIRECT_URI
+        return os.environ.get("IYO_REDIRECT_URI") or flows.DEFAULT_REDIRECT_URI
 
     @default("jwt_public_key")
     def _default_jwt_public_key(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -89,19 +90,10 @@ def serve_app():
         app.close()
 
 
-class ApiFront:
-    """Logs in through the Python API (`iyo_magic.login`)."""
+class Front:
+    """One way in (the Python API or the magic); `run` takes the same options for both."""
 
-    name = "api"
-
-    def __init__(self, standins, ip):
-        self.standins = standins
-
-    def run(
-        self,
-        client_id,
-        secret,
-        *,
+    DEFAULTS = dict(
         scopes=(),
         aud=(),
         validity=None,
@@ -111,64 +103,61 @@ class ApiFront:
         base_url=None,
         public_key="standin",
         timeout=10,
-    ):
+    )
+
+    def __init__(self, standins, ip):
+        self.standins, self.ip = standins, ip
+
+    def run(self, client_id, secret, **options) -> dict:
+        """Log in; return the access token, JWT and auth it produced. ``public_key="standin"``
+        means the stand-ins' own key, ``None`` no signature check."""
+        unknown = set(options) - set(self.DEFAULTS)
+        assert not unknown, f"unknown options {unknown}"
+        return self.login(client_id, secret, SimpleNamespace(**{**self.DEFAULTS, **options}))
+
+
+class ApiFront(Front):
+    """Logs in through the Python API (`iyo_magic.login`)."""
+
+    def login(self, client_id, secret, o):
         from iyo_magic import LoginRequest, login
 
         request = LoginRequest(
             client_id=client_id,
-            base_url=base_url or self.standins.iyo_url,
-            scopes=tuple(scopes),
-            audiences=tuple(aud),
-            validity=validity,
-            refreshable=refresh,
-            jwt_only=jwt_only,
-            want_jwt=not no_jwt,
+            base_url=o.base_url or self.standins.iyo_url,
+            scopes=tuple(o.scopes),
+            audiences=tuple(o.aud),
+            validity=o.validity,
+            refreshable=o.refresh,
+            jwt_only=o.jwt_only,
+            want_jwt=not o.no_jwt,
             cockpit_url=self.standins.cockpit_url,
-            public_key=self.standins.key.public_pem if public_key == "standin" else public_key,
-            timeout=timeout,
+            public_key=self.standins.key.public_pem if o.public_key == "standin" else o.public_key,
+            timeout=o.timeout,
         )
         result = login(request, secret)
         return {"access_token": result.access_token, "jwt": result.jwt, "auth": result.auth}
 
 
-class MagicFront:
+class MagicFront(Front):
     """Logs in through `%iyo_token`, the secret in a notebook variable."""
 
-    name = "magic"
-
-    def __init__(self, standins, ip):
-        self.standins, self.ip = standins, ip
-
-    def run(
-        self,
-        client_id,
-        secret,
-        *,
-        scopes=(),
-        aud=(),
-        validity=None,
-        refresh=True,
-        jwt_only=False,
-        no_jwt=False,
-        base_url=None,
-        public_key="standin",
-        timeout=10,
-    ):
+    def login(self, client_id, secret, o):
         self.ip.user_ns["the_secret"] = secret
-        key = str(self.standins.public_key_path) if public_key == "standin" else (public_key or "none")
+        key = str(self.standins.public_key_path) if o.public_key == "standin" else (o.public_key or "none")
         self.ip.run_line_magic("config", f"IyoMagics.jwt_public_key = {key!r}")
-        self.ip.run_line_magic("config", f"IyoMagics.timeout = {timeout}")
+        self.ip.run_line_magic("config", f"IyoMagics.timeout = {o.timeout}")
         line = [
             f"--client-id {client_id}",
             "--secret-var the_secret",
             "--fresh",
-            f"--base-url {base_url or self.standins.iyo_url}",
+            f"--base-url {o.base_url or self.standins.iyo_url}",
             f"--cockpit {self.standins.cockpit_url}",
         ]
-        line += [f"--scope {s}" for s in scopes] + [f"--aud {a}" for a in aud]
-        if validity:
-            line.append(f"--validity {validity}")
-        line += ["--no-refresh"] * (not refresh) + ["--jwt-only"] * jwt_only + ["--no-jwt"] * no_jwt
+        line += [f"--scope {s}" for s in o.scopes] + [f"--aud {a}" for a in o.aud]
+        if o.validity:
+            line.append(f"--validity {o.validity}")
+        line += ["--no-refresh"] * (not o.refresh) + ["--jwt-only"] * o.jwt_only + ["--no-jwt"] * o.no_jwt
         self.ip.run_line_magic("iyo_token", " ".join(line))
         ns = self.ip.user_ns
         return {"access_token": ns.get("iyo_access_token"), "jwt": ns.get("iyo_jwt"), "auth": ns.get("iyo_auth")}

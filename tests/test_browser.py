@@ -8,6 +8,7 @@ Skips without Chromium, except when ``CI`` is set: there it fails.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -45,9 +46,9 @@ if not os.path.exists(CHROMIUM) or shutil.which("jupyter-lab") is None:
         pytest.fail("Chromium and JupyterLab are required when CI is set", pytrace=False)
     pytest.skip("needs Debian's chromium and jupyterlab", allow_module_level=True)
 playwright = (
-    pytest.importorskip("playwright.sync_api")
-    if not os.environ.get("CI")
-    else __import__("playwright.sync_api", fromlist=["sync_playwright"])
+    importlib.import_module("playwright.sync_api")  # under CI a missing Playwright must fail
+    if os.environ.get("CI")
+    else pytest.importorskip("playwright.sync_api")
 )
 
 

@@ -18,29 +18,40 @@ import requests
 from .conftest import ALICE_APP, ALICE_SECRET, ORG, ORG_SECRET
 
 
-def start_serve(tmp_path, *extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IYO_")}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "iyo_magic.server.cli",
-            "serve",
-            "--port",
-            "0",
-            "--cockpit-port",
-            "0",
-            "--state-dir",
-            str(tmp_path / "state"),
-            "--env-file",
-            str(tmp_path / "env"),
-            *extra,
-        ],
+def cli_command(command, state_dir, *extra):
+    """`iyo-magic COMMAND` on free ports with its own state directory."""
+    return [
+        sys.executable,
+        "-m",
+        "iyo_magic.server.cli",
+        command,
+        "--port",
+        "0",
+        "--cockpit-port",
+        "0",
+        "--state-dir",
+        str(state_dir),
+        *extra,
+    ]
+
+
+def clean_env(**extra):
+    """This environment without the developer's IYO_* variables."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("IYO_")}, **extra}
+
+
+def launch(command, state_dir, *extra, env=None):
+    return subprocess.Popen(
+        cli_command(command, state_dir, *extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
+        env=env or clean_env(),
     )
+
+
+def start_serve(tmp_path, *extra):
+    proc = launch("serve", tmp_path / "state", "--env-file", str(tmp_path / "env"), *extra)
     lines = []
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -167,29 +178,9 @@ def test_accounts_file_and_bad_accounts_file(tmp_path):
     assert out.returncode == 2 and "missing or malformed field 'globalid'" in out.stderr
 
 
-def clean_env():
-    return {k: v for k, v in os.environ.items() if not k.startswith("IYO_")}
-
-
 def test_demo_execute_runs_the_quickstart(tmp_path):
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "iyo_magic.server.cli",
-            "demo",
-            "--execute",
-            "--port",
-            "0",
-            "--cockpit-port",
-            "0",
-            "--state-dir",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=clean_env(),
+        cli_command("demo", tmp_path, "--execute"), capture_output=True, text=True, timeout=300, env=clean_env()
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "iyo: cockpit-demo · scope organization:owner" in out.stdout
@@ -198,27 +189,8 @@ def test_demo_execute_runs_the_quickstart(tmp_path):
 
 def test_demo_starts_jupyterlab_and_ctrl_c_stops_everything(tmp_path):
     pytest.importorskip("jupyterlab")
-    env = clean_env()
-    env.update(HOME=str(tmp_path), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "iyo_magic.server.cli",
-            "demo",
-            "--no-browser",
-            "--port",
-            "0",
-            "--cockpit-port",
-            "0",
-            "--state-dir",
-            str(tmp_path / "state"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    env = clean_env(HOME=str(tmp_path), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    proc = launch("demo", tmp_path / "state", "--no-browser", env=env)
     lines, url = [], None
     deadline = time.time() + 90
     while time.time() < deadline and url is None:

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from iyo_magic import IyoError, LoginRequest, login
 from iyo_magic.server.keys import SigningKey
 
-from .conftest import ORG, ORG_SECRET, ApiFront
+from .conftest import ORG, ORG_SECRET
 
 
 def magic(ip, line):
@@ -209,7 +209,3 @@ def test_cockpit_tls_is_verified_too(tls_iyo):
         from iyo_magic import CockpitSession
 
         CockpitSession(tls_iyo["url"], result.auth).get("/v1/oauth/jwt")
-
-
-def test_api_front_still_works(standins):
-    assert ApiFront(standins, None).run(ORG, ORG_SECRET)["jwt"].verified

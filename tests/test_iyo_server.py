@@ -10,6 +10,8 @@ import jwt as pyjwt
 import pytest
 import requests
 
+from iyo_magic.server.keys import SigningKey
+
 from .conftest import ALICE, ALICE_APP, ALICE_SECRET, BOB_APP, BOB_SECRET, BROWSER_ONLY_SECRET, ORG, ORG_SECRET
 
 TOKEN = "/v1/oauth/access_token"
@@ -19,19 +21,18 @@ def claims(standins, token: str) -> dict:
     return pyjwt.decode(token, standins.key.public_pem, algorithms=["ES384"], options={"verify_aud": False})
 
 
+def post_token(standins, headers=None, **form):
+    """POST the token endpoint: client credentials of the organization unless ``form`` says otherwise."""
+    data = {"grant_type": "client_credentials", "client_id": ORG, "client_secret": ORG_SECRET, **form}
+    return requests.post(standins.iyo_url + TOKEN, data=data, headers=headers)
+
+
 def org_token(standins) -> str:
-    r = requests.post(
-        standins.iyo_url + TOKEN,
-        data={"grant_type": "client_credentials", "client_id": ORG, "client_secret": ORG_SECRET},
-    )
-    return r.json()["access_token"]
+    return post_token(standins).json()["access_token"]
 
 
 def user_token(standins, app=ALICE_APP, secret=ALICE_SECRET) -> str:
-    r = requests.post(
-        standins.iyo_url + TOKEN, data={"grant_type": "client_credentials", "client_id": app, "client_secret": secret}
-    )
-    return r.json()["access_token"]
+    return post_token(standins, client_id=app, client_secret=secret).json()["access_token"]
 
 
 def get_jwt(standins, access_token, scheme="token", **params):
@@ -41,10 +42,7 @@ def get_jwt(standins, access_token, scheme="token", **params):
 
 class TestTokenEndpoint:
     def test_org_key_gets_organization_owner_with_go_json_shape(self, standins):
-        r = requests.post(
-            standins.iyo_url + TOKEN,
-            data={"grant_type": "client_credentials", "client_id": ORG, "client_secret": ORG_SECRET},
-        )
+        r = post_token(standins)
         assert r.status_code == 200
         assert r.headers["Content-Type"] == "application/json"
         assert r.headers["Access-Control-Allow-Origin"] == "*"
@@ -59,10 +57,7 @@ class TestTokenEndpoint:
         assert "refresh_token" not in body
 
     def test_user_key_gets_user_admin(self, standins):
-        body = requests.post(
-            standins.iyo_url + TOKEN,
-            data={"grant_type": "client_credentials", "client_id": ALICE_APP, "client_secret": ALICE_SECRET},
-        ).json()
+        body = post_token(standins, client_id=ALICE_APP, client_secret=ALICE_SECRET).json()
         assert body["scope"] == "user:admin,"
         assert body["info"] == {"username": "alice"}
 
@@ -122,29 +117,12 @@ class TestTokenEndpoint:
         assert claims(standins, as_json.json()["access_token"])["username"] == "alice"
 
     def test_id_token_variant_refused_scope_is_401(self, standins):
-        r = requests.post(
-            standins.iyo_url + TOKEN,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": ORG,
-                "client_secret": ORG_SECRET,
-                "response_type": "id_token",
-                "scope": f"user:memberof:{ORG}",
-            },
-        )
+        r = post_token(standins, response_type="id_token", scope=f"user:memberof:{ORG}")
         assert r.status_code == 401 and r.text == "Unauthorized\n"
 
     def test_id_token_variant_does_not_save_the_access_token(self, standins):
         before = len(standins.iyo.state.access_tokens)
-        requests.post(
-            standins.iyo_url + TOKEN,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": ORG,
-                "client_secret": ORG_SECRET,
-                "response_type": "id_token",
-            },
-        )
+        assert post_token(standins, response_type="id_token").status_code == 200
         assert len(standins.iyo.state.access_tokens) == before
 
 
@@ -261,7 +239,7 @@ class TestRefresh:
         assert requests.get(url, headers={"Authorization": f"token {plain}"}).status_code == 401
         forged = pyjwt.encode(
             {"iss": "itsyouonline", "refresh_token": "x"},
-            __import__("iyo_magic.server.keys", fromlist=["x"]).SigningKey.generate().private,
+            SigningKey.generate().private,
             algorithm="ES384",
         )
         assert requests.get(url, headers={"Authorization": f"bearer {forged}"}).status_code == 401

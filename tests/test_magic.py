@@ -85,21 +85,6 @@ def test_secret_var_must_exist(ip, iyo_env):
         run(ip, "--secret-var n")
 
 
-@pytest.mark.parametrize(
-    "line",
-    [
-        f"--client-secret {ORG_SECRET}",
-        f"--secret {ORG_SECRET}",
-        f"IYO_CLIENT_SECRET={ORG_SECRET}",
-        f"--aud {ORG} {ORG_SECRET}",
-    ],
-)
-def test_secret_on_the_line_is_refused_without_echo(ip, iyo_env, line):
-    with pytest.raises(UsageError) as info:
-        run(ip, line)
-    assert ORG_SECRET not in str(info.value) and "never goes on the line" in str(info.value)
-
-
 def test_no_client_id(ip, iyo_env, monkeypatch):
     monkeypatch.delenv("IYO_CLIENT_ID")
     with pytest.raises(UsageError, match="no client id: pass --client-id or set IYO_CLIENT_ID"):

@@ -17,8 +17,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..flows import DEFAULT_REDIRECT_URI
+
 DEMO_ORGANIZATION = "cockpit-demo"
-DEMO_CALLBACK_URL = "http://127.0.0.1:8976/callback"
+DEMO_CALLBACK_URL = DEFAULT_REDIRECT_URI  # the client's default redirect URI works out of the box
 
 
 @dataclass(frozen=True)
