@@ -1,25 +1,34 @@
-"""Root pytest hooks: when notebooks are collected (``--nbval-lax``), start the stand-ins first.
+"""Root pytest hooks, run before any test module or notebook kernel starts.
 
-nbval starts each notebook's kernel before test fixtures run, and kernels inherit this process's
-environment: so the stand-ins start at configure time and their ``IYO_*`` variables are set here.
+* IPython's directory is a temporary one: test cells holding the demo secrets must not land in
+  the developer's own ``~/.ipython`` history database.
+* When notebooks are collected (``--nbval-lax``), the stand-ins start first: nbval starts each
+  notebook's kernel before test fixtures run, and kernels inherit this process's environment.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 _servers = None
 
 
 def pytest_configure(config):
     global _servers
+    ipython_dir = tempfile.mkdtemp(prefix="iyo-magic-tests-ipython-")
+    os.environ["IPYTHONDIR"] = ipython_dir
+    # Registered before any shell exists, so it runs after IPython's own exit handler has
+    # closed the history database.
+    atexit.register(shutil.rmtree, ipython_dir, ignore_errors=True)
     if not (getattr(config.option, "nbval", False) or getattr(config.option, "nbval_lax", False)):
         return
     from iyo_magic.server import StandIns
-    from iyo_magic.server.cli import demo_environment
 
     _servers = StandIns().start()
-    os.environ.update(demo_environment(_servers, with_demo_credentials=True))
+    os.environ.update(_servers.environment(with_demo_credentials=True))
 
 
 def pytest_unconfigure(config):

@@ -41,7 +41,8 @@ class IyoAuth(AuthBase):
         self._renew = renew
         self._on_renew = on_renew
         self._leeway = leeway
-        self._clock = clock
+        #: The clock (seconds since the epoch) that expiry is judged by.
+        self.clock = clock
         self._lock = threading.Lock()
         #: How many times the JWT was renewed (a figure for tests and benchmarks).
         self.renewals = 0
@@ -56,7 +57,7 @@ class IyoAuth(AuthBase):
 
     def _stale(self, jwt: JWT) -> bool:
         leeway = min(self._leeway, jwt.lifetime / 2)
-        return self._clock() + jwt.clock_offset >= jwt.expires_at.timestamp() - leeway
+        return self.clock() + jwt.clock_offset >= jwt.expires_at.timestamp() - leeway
 
     def current(self) -> JWT:
         """The JWT to send now, renewed first if it is about to expire."""

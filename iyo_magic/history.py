@@ -11,6 +11,7 @@ import re
 import sqlite3
 
 REMOVED = "<removed>"
+_INPUT_VARIABLE = re.compile(r"_i{1,3}|_i\d+")
 
 
 def scrub(text, secrets: list[str]):
@@ -34,10 +35,12 @@ def scrub_current_input(shell, secrets: list[str]) -> None:
     for name in ("_i00", "_i", "_ii", "_iii"):
         if isinstance(getattr(history, name, None), str):
             setattr(history, name, scrub(getattr(history, name), secrets))
+    # ``_i``, ``_ii``, ``_iii`` and ``_iN``: which N is the current cell's differs between IPython
+    # versions, so every such variable is checked.
     namespace = shell.user_ns
-    for name in ("_i", "_ii", "_iii", f"_i{shell.execution_count}"):
-        if isinstance(namespace.get(name), str):
-            namespace[name] = scrub(namespace[name], secrets)
+    for name, value in list(namespace.items()):
+        if isinstance(value, str) and _INPUT_VARIABLE.fullmatch(name):
+            namespace[name] = scrub(value, secrets)
     if not history.enabled:
         return
     with history.db_input_cache_lock:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import socket
+import time
 from types import SimpleNamespace
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from iyo_magic.server import StandIns
+from iyo_magic.server import Accounts, StandIns
 from iyo_magic.server.accounts import DEMO, DEMO_ORGANIZATION
 
 ORG = DEMO_ORGANIZATION
@@ -19,6 +22,20 @@ BOB = DEMO["users"][1]
 ALICE_APP, ALICE_SECRET = ALICE["api_keys"][0]["applicationid"], ALICE["api_keys"][0]["secret"]
 BOB_APP, BOB_SECRET = BOB["api_keys"][0]["applicationid"], BOB["api_keys"][0]["secret"]
 ALL_SECRETS = [ORG_SECRET, BROWSER_ONLY_SECRET, ALICE_SECRET, BOB_SECRET, ALICE["password"], BOB["password"]]
+
+
+def make_stale(auth) -> None:
+    """Move ``auth``'s clock to just past the moment it renews its JWT (no waiting in real time)."""
+    jwt = auth.jwt
+    leeway = min(60, jwt.lifetime / 2)
+    shift = jwt.expires_at.timestamp() - leeway - time.time() + 0.05
+    auth.clock = lambda: time.time() + shift
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +49,16 @@ def clean_iyo_environment(monkeypatch):
 @pytest.fixture(scope="session")
 def standins():
     with StandIns() as servers:
+        yield servers
+
+
+@pytest.fixture(scope="session")
+def code_standins():
+    """Stand-ins whose organization key registers the callback URL ``http://127.0.0.1:``: by the
+    real server's raw prefix match, any loopback port is then a valid redirect URI."""
+    accounts = copy.deepcopy(DEMO)
+    accounts["organizations"][0]["api_keys"][0]["callback_url"] = "http://127.0.0.1:"
+    with StandIns(Accounts.from_dict(accounts)) as servers:
         yield servers
 
 
@@ -67,9 +94,10 @@ class LoopbackApp:
         from werkzeug.serving import make_server
 
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server.daemon_threads = True  # closing does not wait for a deliberately slow answer
         import threading
 
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
 
     def close(self):

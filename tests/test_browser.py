@@ -9,6 +9,7 @@ Skips without Chromium, except when ``CI`` is set: there it fails.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -23,9 +24,7 @@ import nbformat
 import pytest
 import requests
 
-from .conftest import ALICE, ORG, ORG_SECRET
-from .test_code_flow import free_port
-from .test_code_flow import standins as code_standins  # noqa: F401 - module fixture
+from .conftest import ALICE, ORG, ORG_SECRET, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -41,7 +40,7 @@ LAUNCH_ARGS = [
     "--disable-sync",
 ]
 
-if not os.path.exists(CHROMIUM) or shutil.which("jupyter-lab") is None:
+if not os.path.exists(CHROMIUM) or importlib.util.find_spec("jupyterlab") is None:
     if os.environ.get("CI"):
         pytest.fail("Chromium and JupyterLab are required when CI is set", pytrace=False)
     pytest.skip("needs Debian's chromium and jupyterlab", allow_module_level=True)
@@ -53,7 +52,7 @@ playwright = (
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, code_standins):  # noqa: F811
+def lab(tmp_path_factory, code_standins):
     home = tmp_path_factory.mktemp("lab")
     root = home / "notebooks"
     root.mkdir()
@@ -132,7 +131,7 @@ def lab(tmp_path_factory, code_standins):  # noqa: F811
 
 
 @pytest.mark.parametrize("ui", ["lab", "notebook"], ids=["jupyterlab-4", "notebook-7"])
-def test_form_in_a_real_browser(lab, code_standins, tmp_path, ui):  # noqa: F811
+def test_form_in_a_real_browser(lab, code_standins, tmp_path, ui):
     shots = DOCS if os.environ.get("UPDATE_SCREENSHOTS") and ui == "lab" else tmp_path
     code_standins.iyo.state.consents.clear()  # alice consents anew in each front end
     notebook_file = lab["root"] / f"form-{ui}.ipynb"

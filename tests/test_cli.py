@@ -139,35 +139,44 @@ def test_seed_curl_commands(tmp_path):
         stop(proc)
 
 
-def test_accounts_file_and_bad_accounts_file(tmp_path):
-    accounts = {
-        "organizations": [
-            {
-                "globalid": "acme",
-                "api_keys": [
-                    {
-                        "label": "nb",
-                        "secret": "acme-secret-123",
-                        "client_credentials": True,
-                        "callback_url": "http://127.0.0.1:8976/callback",
-                    }
-                ],
-            }
-        ],
-        "users": [],
-    }
+def test_accounts_file_sets_up_the_cockpit_for_its_first_organization(tmp_path):
+    key = {"label": "nb", "secret": "acme-secret-123", "callback_url": "http://127.0.0.1:8976/callback"}
+    accounts = {"organizations": [{"globalid": "acme", "api_keys": [key]}, {"globalid": "beta"}], "users": []}
     (tmp_path / "accounts.json").write_text(json.dumps(accounts))
-    proc, text = start_serve(tmp_path, "--accounts", str(tmp_path / "accounts.json"), "--organization", "acme")
+    proc, text = start_serve(tmp_path, "--accounts", str(tmp_path / "accounts.json"))
     try:
         assert "acme-secret-123" not in text and "IYO_CLIENT_SECRET" not in text
-        base = exports(text)["IYO_BASE_URL"]
+        assert "(organization acme)" in text
+        env = exports(text)
         r = requests.post(
-            f"{base}/v1/oauth/access_token",
+            f"{env['IYO_BASE_URL']}/v1/oauth/access_token",
             data={"grant_type": "client_credentials", "client_id": "acme", "client_secret": "acme-secret-123"},
+            timeout=10,
         )
         assert r.status_code == 200
+        jwt = requests.get(
+            f"{env['IYO_BASE_URL']}/v1/oauth/jwt",
+            params={"aud": "acme"},
+            headers={"Authorization": f"token {r.json()['access_token']}"},
+            timeout=10,
+        ).text
+        cockpit = requests.get(
+            f"{env['IYO_COCKPIT_URL']}/ays/repository", headers={"Authorization": f"bearer {jwt}"}, timeout=10
+        )
+        assert cockpit.status_code == 200, cockpit.text
     finally:
         stop(proc)
+
+
+def test_organization_option_overrides_the_accounts_file():
+    from iyo_magic.server import Accounts, StandIns
+
+    accounts = Accounts.from_dict({"organizations": [{"globalid": "acme"}, {"globalid": "beta"}]})
+    assert StandIns(accounts).organization == "acme"
+    assert StandIns(accounts, organization="beta").organization == "beta"
+
+
+def test_bad_accounts_file_is_one_line(tmp_path):
     (tmp_path / "bad.json").write_text('{"organizations": [{"api_keys": []}]}')
     out = subprocess.run(
         [sys.executable, "-m", "iyo_magic.server.cli", "serve", "--accounts", str(tmp_path / "bad.json")],

@@ -11,40 +11,19 @@ from iyo_magic.callback import parse_pasted
 from iyo_magic.codeflow import BrowserStep
 from iyo_magic.server.demo_user import DemoUser
 
-from .conftest import ALICE, BOB, ORG, ORG_SECRET
+from .conftest import ALICE, BOB, ORG, ORG_SECRET, free_port
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def standins():
-    """Stand-ins whose organization key registers the callback URL ``http://127.0.0.1:``: by the
-    real server's raw prefix match, any loopback port is then a valid redirect URI."""
-    import copy
-
-    from iyo_magic.server import Accounts, StandIns
-    from iyo_magic.server.accounts import DEMO
-
-    accounts = copy.deepcopy(DEMO)
-    accounts["organizations"][0]["api_keys"][0]["callback_url"] = "http://127.0.0.1:"
-    with StandIns(Accounts.from_dict(accounts)) as servers:
-        yield servers
-
-
-def request_for(standins, port=None, **extra) -> LoginRequest:
+def request_for(code_standins, port=None, **extra) -> LoginRequest:
     port = port or free_port()
     return LoginRequest(
         client_id=ORG,
-        base_url=standins.iyo_url,
+        base_url=code_standins.iyo_url,
         flow="code",
         scopes=(f"user:memberof:{ORG}",),
         redirect_uri=f"http://127.0.0.1:{port}/callback",
-        cockpit_url=standins.cockpit_url,
-        public_key=standins.key.public_pem,
+        cockpit_url=code_standins.cockpit_url,
+        public_key=code_standins.key.public_pem,
         **extra,
     ), port
 
@@ -64,8 +43,8 @@ def listener_step(browser, port, shown=None, wait=15.0):
     return BrowserStep(show_link=shown or Shown(), listen=str(port), browser=browser.open, wait=wait)
 
 
-def test_listener_flow_end_to_end(standins):
-    request, port = request_for(standins)
+def test_listener_flow_end_to_end(code_standins):
+    request, port = request_for(code_standins)
     browser = DemoUser("alice", ALICE["password"])
     shown = Shown()
     result = login(request, ORG_SECRET, code_grant=listener_step(browser, port, shown))
@@ -83,11 +62,11 @@ def test_listener_flow_end_to_end(standins):
         s.listen()
     from .test_auth import cockpit_get
 
-    assert cockpit_get(standins, result.auth).status_code == 200
+    assert cockpit_get(code_standins, result.auth).status_code == 200
 
 
-def test_user_declines(standins):
-    request, port = request_for(standins)
+def test_user_declines(code_standins):
+    request, port = request_for(code_standins)
     browser = DemoUser("bob", BOB["password"], decision="decline")  # bob has not consented yet
     with pytest.raises(IyoError, match="you declined the authorization"):
         login(request, ORG_SECRET, code_grant=listener_step(browser, port))
@@ -95,17 +74,17 @@ def test_user_declines(standins):
     assert "Not signed in" in browser.page
 
 
-def test_timeout_names_the_redirect_uri(standins):
-    request, port = request_for(standins)
+def test_timeout_names_the_redirect_uri(code_standins):
+    request, port = request_for(code_standins)
     step = BrowserStep(show_link=Shown(), listen=str(port), browser=lambda url: True, wait=0.5)
     with pytest.raises(IyoError, match=rf"within 0.5 s.*redirect URI {request.redirect_uri} is not registered"):
         login(request, ORG_SECRET, code_grant=step)
 
 
-def test_unregistered_redirect_uri_is_a_400_page_then_a_clear_timeout(standins):
+def test_unregistered_redirect_uri_is_a_400_page_then_a_clear_timeout(code_standins):
     port = free_port()
     request = LoginRequest(
-        client_id=ORG, base_url=standins.iyo_url, flow="code", redirect_uri=f"http://localhost:{port}/callback"
+        client_id=ORG, base_url=code_standins.iyo_url, flow="code", redirect_uri=f"http://localhost:{port}/callback"
     )
     browser = DemoUser("alice", ALICE["password"])
     with pytest.raises(IyoError, match=f"redirect URI http://localhost:{port}/callback is not registered"):
@@ -113,18 +92,18 @@ def test_unregistered_redirect_uri_is_a_400_page_then_a_clear_timeout(standins):
     assert "answered 400" in str(browser.error)
 
 
-def test_port_in_use(standins):
+def test_port_in_use(code_standins):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        request, _ = request_for(standins, port)
+        request, _ = request_for(code_standins, port)
         with pytest.raises(ConfigError, match=f"port {port} is in use"):
             login(request, ORG_SECRET, code_grant=listener_step(DemoUser("a", "b"), port))
 
 
-def test_no_browser_shows_the_link_and_says_so(standins):
-    request, port = request_for(standins)
+def test_no_browser_shows_the_link_and_says_so(code_standins):
+    request, port = request_for(code_standins)
     notices = []
     step = BrowserStep(show_link=Shown(), listen=str(port), browser=lambda url: False, wait=0.3, notice=notices.append)
     with pytest.raises(IyoError):
@@ -132,10 +111,10 @@ def test_no_browser_shows_the_link_and_says_so(standins):
     assert notices == ["No browser could be opened here: open the link above yourself."]
 
 
-def test_remote_redirect_uri_needs_listen_or_paste(standins):
+def test_remote_redirect_uri_needs_listen_or_paste(code_standins):
     request = LoginRequest(
         client_id=ORG,
-        base_url=standins.iyo_url,
+        base_url=code_standins.iyo_url,
         flow="code",
         redirect_uri="https://hub.example/user/a/proxy/8976/callback",
     )
@@ -155,41 +134,41 @@ class Paster:
         return self.tamper(browser.landed_on) if self.tamper else browser.landed_on
 
 
-def paste_login(standins, paster):
-    request, _ = request_for(standins)
+def paste_login(code_standins, paster):
+    request, _ = request_for(code_standins)
     step = BrowserStep(show_link=paster.shown, ask_pasted=paster, paste=True)
     return login(request, ORG_SECRET, code_grant=step)
 
 
 @pytest.mark.parametrize("shape", ["url", "query", "query-with-?"])
-def test_paste_back(standins, shape):
+def test_paste_back(code_standins, shape):
     cut = {"url": lambda u: u, "query": lambda u: u.split("?", 1)[1], "query-with-?": lambda u: "?" + u.split("?")[1]}
-    result = paste_login(standins, Paster(tamper=lambda u: f"  {cut[shape](u)}\n"))
+    result = paste_login(code_standins, Paster(tamper=lambda u: f"  {cut[shape](u)}\n"))
     assert result.jwt.username == "alice"
 
 
-def test_paste_forged_state(standins):
+def test_paste_forged_state(code_standins):
     with pytest.raises(IyoError, match="use the newest link"):
-        paste_login(standins, Paster(tamper=lambda u: u.split("&state=")[0] + "&state=forged"))
+        paste_login(code_standins, Paster(tamper=lambda u: u.split("&state=")[0] + "&state=forged"))
 
 
-def test_paste_stale_state(standins):
+def test_paste_stale_state(code_standins):
     older = []
     first = Paster(tamper=lambda u: older.append(u) or u)
-    paste_login(standins, first)
+    paste_login(code_standins, first)
     with pytest.raises(IyoError, match="use the newest link"):
-        paste_login(standins, Paster(tamper=lambda u: older[0]))
+        paste_login(code_standins, Paster(tamper=lambda u: older[0]))
 
 
-def test_paste_expired_code(standins, monkeypatch):
-    monkeypatch.setattr(standins.iyo, "code_lifetime", 0.0)
+def test_paste_expired_code(code_standins, monkeypatch):
+    monkeypatch.setattr(code_standins.iyo, "code_lifetime", 0.0)
     with pytest.raises(IyoError, match="a code lives only 10 s"):
-        paste_login(standins, Paster())
+        paste_login(code_standins, Paster())
 
 
-def test_non_member_is_told_what_the_access_token_holds(standins):
+def test_non_member_is_told_what_the_access_token_holds(code_standins):
     with pytest.raises(IyoError, match=f"scope user:memberof:{ORG} refused: the access token has scope none"):
-        paste_login(standins, Paster(user=BOB))
+        paste_login(code_standins, Paster(user=BOB))
 
 
 @pytest.mark.parametrize("text", ["", "hello", "http://127.0.0.1:8976/callback", "state=abc"])
@@ -198,8 +177,8 @@ def test_pasted_garbage(text):
         parse_pasted(text)
 
 
-def test_code_flow_without_refresh_cannot_renew_silently(standins):
-    request, _ = request_for(standins, refreshable=False, validity=2)
+def test_code_flow_without_refresh_cannot_renew_silently(code_standins):
+    request, _ = request_for(code_standins, refreshable=False, validity=2)
     paster = Paster()
     result = login(request, ORG_SECRET, code_grant=BrowserStep(show_link=paster.shown, ask_pasted=paster, paste=True))
     assert not result.jwt.refreshable
@@ -207,17 +186,17 @@ def test_code_flow_without_refresh_cannot_renew_silently(standins):
     assert result.auth.renew().expires_at >= result.jwt.expires_at
 
 
-def magic_env(monkeypatch, standins):
-    for name, value in standins.environment().items():
+def magic_env(monkeypatch, code_standins):
+    for name, value in code_standins.environment().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("IYO_CLIENT_ID", ORG)
     monkeypatch.setenv("IYO_CLIENT_SECRET", ORG_SECRET)
 
 
-def test_magic_with_a_named_browser_runs_unattended(ip, standins, monkeypatch, capsys):
+def test_magic_with_a_named_browser_runs_unattended(ip, code_standins, monkeypatch, capsys):
     from iyo_magic.server.demo_user import play_user
 
-    magic_env(monkeypatch, standins)
+    magic_env(monkeypatch, code_standins)
     user = play_user("alice")
     ip.run_line_magic("config", "IyoMagics.browser = 'iyo-demo-user'")
     port = free_port()
@@ -227,16 +206,16 @@ def test_magic_with_a_named_browser_runs_unattended(ip, standins, monkeypatch, c
     assert "login link removed" in capsys.readouterr().out  # the link was withdrawn
 
 
-def test_magic_on_a_remote_kernel_does_not_open_a_system_browser(ip, standins, monkeypatch, capsys):
-    magic_env(monkeypatch, standins)
+def test_magic_on_a_remote_kernel_does_not_open_a_system_browser(ip, code_standins, monkeypatch, capsys):
+    magic_env(monkeypatch, code_standins)
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "x")
     with pytest.raises(Exception, match="no answer from the browser within 0.3 s"):
         ip.run_line_magic("iyo_token", f"-f code --redirect-uri http://127.0.0.1:{free_port()}/cb --wait 0.3")
     assert "This kernel seems remote" in capsys.readouterr().out
 
 
-def test_magic_unknown_browser_name(ip, standins, monkeypatch):
-    magic_env(monkeypatch, standins)
+def test_magic_unknown_browser_name(ip, code_standins, monkeypatch):
+    magic_env(monkeypatch, code_standins)
     ip.run_line_magic("config", "IyoMagics.browser = 'no-such-browser'")
     with pytest.raises(Exception, match="no browser named 'no-such-browser'"):
         ip.run_line_magic("iyo_token", "-f code")

@@ -9,17 +9,16 @@ import pytest
 
 from iyo_magic.server.demo_user import DemoUser
 
-from .conftest import ALICE, ORG, ORG_SECRET
+from .conftest import ALICE, ORG, ORG_SECRET, free_port
 from .kernel import Kernel, text_of
-from .test_code_flow import free_port, standins  # noqa: F401 - the module's stand-ins fixture
 
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/v1/oauth/authorize\?\S+")
 
 
 @pytest.fixture(scope="module")
-def kernel(standins):  # noqa: F811
+def kernel(code_standins):
     env = {k: v for k, v in os.environ.items() if not k.startswith("IYO_")}
-    env.update(standins.environment(), IYO_CLIENT_ID=ORG, IYO_CLIENT_SECRET=ORG_SECRET)
+    env.update(code_standins.environment(), IYO_CLIENT_ID=ORG, IYO_CLIENT_SECRET=ORG_SECRET)
     kernel = Kernel(env)
     kernel.run("%load_ext iyo_magic")
     yield kernel
@@ -31,14 +30,14 @@ def link_in(data: dict) -> str | None:
     return found.group(0) if found else None
 
 
-def secrets_of(standins) -> list[str]:  # noqa: F811
-    issued = [t.token for t in standins.iyo.state.access_tokens.values()]
-    codes = list(standins.iyo.state.codes)
-    states = [g.state for g in standins.iyo.state.codes.values()]
+def secrets_of(code_standins) -> list[str]:
+    issued = [t.token for t in code_standins.iyo.state.access_tokens.values()]
+    codes = list(code_standins.iyo.state.codes)
+    states = [g.state for g in code_standins.iyo.state.codes.values()]
     return [ORG_SECRET, ALICE["password"], *issued, *codes, *states]
 
 
-def test_listener_flow_in_a_kernel(kernel, standins):  # noqa: F811
+def test_listener_flow_in_a_kernel(kernel, code_standins):
     port = free_port()
     browser = DemoUser("alice", ALICE["password"])
     links = []
@@ -56,14 +55,14 @@ def test_listener_flow_in_a_kernel(kernel, standins):  # noqa: F811
     text = text_of(outputs)
     assert "iyo: alice · scope user:memberof:cockpit-demo" in text, text
     assert links and "Log in at ItsYou.online" not in text  # the link was withdrawn
-    for value in secrets_of(standins):
+    for value in secrets_of(code_standins):
         assert value not in text
     assert "state=" not in text and "code=" not in text
     check = text_of(kernel.run("print(iyo_jwt.username, iyo_cockpit.get('/ays/repository').status_code)"))
     assert check.strip() == "alice 200"
 
 
-def test_paste_flow_in_a_kernel_with_a_masked_prompt(kernel, standins):  # noqa: F811
+def test_paste_flow_in_a_kernel_with_a_masked_prompt(kernel, code_standins):
     links = []
 
     def on_display(data):
@@ -116,8 +115,6 @@ def test_no_prompt_in_a_kernel_without_stdin_fails_at_once(kernel):
 def test_the_stop_button_interrupts_the_wait(kernel):
     import socket
     import time
-
-    from .test_code_flow import free_port
 
     port = free_port()
 

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from iyo_magic import IyoError, LoginRequest, login
 from iyo_magic.server.keys import SigningKey
 
-from .conftest import ORG, ORG_SECRET
+from .conftest import ORG, ORG_SECRET, make_stale
 
 
 def magic(ip, line):
@@ -125,7 +125,7 @@ def test_expired_jwt_whose_renewal_is_refused(ip, iyo_env, monkeypatch):
     monkeypatch.setattr(iyo_env.iyo.state, "refresh_tokens", {})
     monkeypatch.setattr(iyo_env.accounts, "organizations", {})  # the key was revoked meanwhile
     monkeypatch.setattr(iyo_env.iyo.state, "access_tokens", {})
-    time.sleep(1.1)
+    make_stale(ip.user_ns["iyo_auth"])
     with pytest.raises(IyoError, match="could not renew the JWT: .*client id or secret rejected") as info:
         ip.user_ns["iyo_cockpit"].get("/ays/repository")
     assert "\n" not in str(info.value)
@@ -159,7 +159,7 @@ def tls_iyo(tmp_path_factory):
     ca.cert_pem.write_to_path(str(ca_file))
     servers = StandIns().start()
     server = make_server("127.0.0.1", 0, servers.iyo, threaded=True, ssl_context=context)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     yield {"url": f"https://127.0.0.1:{server.server_port}", "ca": str(ca_file), "key": servers.key.public_pem}
     server.shutdown()
     servers.stop()

@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbclient
@@ -17,9 +18,8 @@ import pytest
 
 from iyo_magic.server import Accounts, StandIns
 from iyo_magic.server.accounts import DEMO
-from iyo_magic.server.cli import demo_environment
 
-from .test_code_flow import free_port
+from .conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
@@ -83,7 +83,7 @@ def audit(tmp_path_factory):
     servers.iyo.sign = lambda claims: issued_jwts.append(sign(claims)) or issued_jwts[-1]
     servers.start()
     saved_env = dict(os.environ)
-    os.environ.update(demo_environment(servers, with_demo_credentials=True))
+    os.environ.update(servers.environment(with_demo_credentials=True))
     os.environ.update(
         IPYTHONDIR=str(home / "ipython"),
         AUDIT_LOG=str(home / "kernel.log"),
@@ -96,10 +96,11 @@ def audit(tmp_path_factory):
         redirect = f"http://127.0.0.1:{free_port()}/callback"
         audit_nb.cells = [nbformat.v4.new_code_cell(c.replace("{redirect}", redirect)) for c in AUDIT_CELLS]
         audit_nb.cells[0].source = "import re\n" + audit_nb.cells[0].source
-        saved = {}
-        for name, notebook in [("audit.ipynb", audit_nb)] + [
+        notebooks = [("audit.ipynb", audit_nb)] + [
             (path.name, nbformat.read(path, 4)) for path in sorted((ROOT / "notebooks").glob("*.ipynb"))
-        ]:
+        ]
+
+        def execute(name, notebook) -> str:
             client = nbclient.NotebookClient(
                 notebook,
                 timeout=120,
@@ -110,8 +111,11 @@ def audit(tmp_path_factory):
                 resources={"metadata": {"path": str(ROOT / "notebooks")}},
             )
             client.execute()
-            saved[name] = nbformat.writes(notebook)
-            (home / name).write_text(saved[name])
+            (home / name).write_text(nbformat.writes(notebook))
+            return nbformat.writes(notebook)
+
+        with ThreadPoolExecutor(2) as pool:  # one kernel per core
+            saved = dict(zip([n for n, _ in notebooks], pool.map(lambda item: execute(*item), notebooks)))
         state = servers.iyo.state
         forbidden = {
             "demo secret or password": [u["password"] for u in DEMO["users"]]

@@ -12,9 +12,7 @@ from ipywidgets.widgets import widget as widget_module
 from iyo_magic import LoginForm
 from iyo_magic.server.demo_user import DemoUser
 
-from .conftest import ALICE, ORG, ORG_SECRET
-from .test_code_flow import free_port
-from .test_code_flow import standins as code_standins  # noqa: F401 - module fixture
+from .conftest import ALICE, ORG, ORG_SECRET, free_port
 
 
 @pytest.fixture()
@@ -48,7 +46,10 @@ def test_success_stores_variables_and_shows_the_card(form, ip):
         assert words in card
     assert ip.user_ns["iyo_jwt"].reveal() not in card + form.message.value
     assert "iyo: cockpit-demo" in form.message.value and not form.button.disabled
-    ip.run_line_magic("iyo_token", "--status")  # the magic sees what the form stored
+    with capture_output() as status:
+        ip.run_line_magic("iyo_token", "--status")  # the magic sees what the form stored
+    text = status.outputs[0].data["text/plain"]
+    assert "iyo_jwt: <JWT (masked)" in text and "iyo_auth: renewed 0 times" in text, text
 
 
 def test_live_countdown(form):
@@ -92,7 +93,7 @@ def test_missing_secret(form):
     assert "enter the client secret" in form.message.value
 
 
-def code_form(ip, code_standins, monkeypatch, **extra):  # noqa: F811
+def code_form(ip, code_standins, monkeypatch, **extra):
     for name, value in code_standins.environment().items():
         monkeypatch.setenv(name, value)
     port = free_port()
@@ -112,7 +113,7 @@ def login_link(form) -> str:
     return form.link.value.split('href="')[1].split('"')[0].replace("&amp;", "&")
 
 
-def test_authorization_code_with_the_listener(ip, code_standins, monkeypatch):  # noqa: F811
+def test_authorization_code_with_the_listener(ip, code_standins, monkeypatch):
     form, _ = code_form(ip, code_standins, monkeypatch)
     form.button.click()
     browser = DemoUser("alice", ALICE["password"])
@@ -123,7 +124,7 @@ def test_authorization_code_with_the_listener(ip, code_standins, monkeypatch):  
     assert "href=" not in form.link.value  # the link (and its state) is withdrawn
 
 
-def test_authorization_code_by_pasting(ip, code_standins, monkeypatch):  # noqa: F811
+def test_authorization_code_by_pasting(ip, code_standins, monkeypatch):
     form, _ = code_form(ip, code_standins, monkeypatch, paste=True)
     form.button.click()
     browser = DemoUser("alice", ALICE["password"], follow=False)
@@ -136,7 +137,7 @@ def test_authorization_code_by_pasting(ip, code_standins, monkeypatch):  # noqa:
     assert ip.user_ns["iyo_jwt"].username == "alice" and form.paste_box.layout.display == "none"
 
 
-def test_cancel_while_waiting_for_the_browser(ip, code_standins, monkeypatch):  # noqa: F811
+def test_cancel_while_waiting_for_the_browser(ip, code_standins, monkeypatch):
     form, port = code_form(ip, code_standins, monkeypatch)
     form.button.click()
     login_link(form)

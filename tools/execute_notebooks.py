@@ -18,7 +18,6 @@ import nbformat
 
 from iyo_magic.server import StandIns
 from iyo_magic.server.accounts import DEMO
-from iyo_magic.server.cli import demo_environment
 
 JWT_PATTERN = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.")
 
@@ -32,7 +31,7 @@ def demo_secrets() -> list[str]:
 
 def main(paths: list[str]) -> int:
     with StandIns() as servers:
-        os.environ.update(demo_environment(servers, with_demo_credentials=True))
+        os.environ.update(servers.environment(with_demo_credentials=True))
         for name in paths:
             path = Path(name)
             notebook = nbformat.read(path, as_version=4)

@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import shlex
-import signal
 import sys
-import threading
+from importlib.util import find_spec
 from pathlib import Path
 
-from .accounts import DEMO, DEMO_ORGANIZATION, Accounts, AccountsError
 from .keys import default_state_dir
-from .runner import StandIns
 
 DEFAULT_IYO_PORT = 8977
 DEFAULT_COCKPIT_PORT = 8978
@@ -39,9 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accounts", type=Path, help="accounts JSON file (default: the built-in demo accounts)")
-    parser.add_argument(
-        "--organization", default=DEMO_ORGANIZATION, help=f"the Cockpit's organization (default {DEMO_ORGANIZATION})"
-    )
+    parser.add_argument("--organization", help="the Cockpit's organization (default: the accounts' first organization)")
     parser.add_argument("--port", type=int, default=DEFAULT_IYO_PORT, help="ItsYou.online stand-in port (0: any)")
     parser.add_argument("--cockpit-port", type=int, default=DEFAULT_COCKPIT_PORT, help="Cockpit stand-in port (0: any)")
     parser.add_argument(
@@ -55,58 +50,11 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def start_standins(options) -> StandIns:
-    accounts = Accounts.load(options.accounts) if options.accounts else Accounts.demo()
-    return StandIns(
-        accounts,
-        state_dir=options.state_dir or default_state_dir(),
-        organization=options.organization,
-        iyo_port=options.port,
-        cockpit_port=options.cockpit_port,
-        code_lifetime=options.code_lifetime,
-    ).start()
-
-
-def demo_environment(servers: StandIns, with_demo_credentials: bool) -> dict[str, str]:
-    env = servers.environment()
-    if with_demo_credentials:
-        env["IYO_CLIENT_ID"] = DEMO_ORGANIZATION
-        env["IYO_CLIENT_SECRET"] = DEMO["organizations"][0]["api_keys"][0]["secret"]
-    return env
-
-
-def describe(servers: StandIns, env: dict[str, str], demo_accounts: bool) -> str:
-    lines = [
-        f"ItsYou.online stand-in: {servers.iyo_url}",
-        f"Cockpit stand-in:       {servers.cockpit_url}  (organization {servers.organization})",
-    ]
-    if demo_accounts:
-        org_key = DEMO["organizations"][0]["api_keys"][0]
-        lines += [
-            "",
-            "Demo credentials (public, for demos and training only):",
-            f"  organization {DEMO_ORGANIZATION}: client id {DEMO_ORGANIZATION}, secret {org_key['secret']}",
-        ]
-        for user in DEMO["users"]:
-            key = user["api_keys"][0]
-            lines.append(
-                f"  user {user['username']} (member of {', '.join(user['memberof'])}): password "
-                f"{user['password']}; API key {key['applicationid']}, secret {key['secret']}"
-            )
-    else:
-        lines += [
-            "",
-            f"Accounts: {', '.join(servers.accounts.organizations)} (organizations), "
-            f"{', '.join(servers.accounts.users)} (users); secrets as in your accounts file",
-        ]
-    lines += ["", "Export these in the shell that starts Jupyter:"]
-    lines += [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
-    return "\n".join(lines)
-
-
 def serve(options) -> int:
+    from .launch import describe, start_standins, wait_for_interrupt
+
     servers = start_standins(options)
-    env = demo_environment(servers, with_demo_credentials=options.accounts is None)
+    env = servers.environment(with_demo_credentials=options.accounts is None)
     print(describe(servers, env, demo_accounts=options.accounts is None), flush=True)
     if options.env_file:
         exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
@@ -117,21 +65,26 @@ def serve(options) -> int:
     return 0
 
 
-def wait_for_interrupt(child=None) -> None:
-    """Until Ctrl+C or SIGTERM (or ``child`` exits)."""
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.5):
-            if child is not None and child.poll() is not None:
-                return
-    except KeyboardInterrupt:
-        pass
+#: What the stand-ins need beyond the magic: the ``server`` extra.
+SERVER_MODULES = ("werkzeug", "yaml")
+
+
+def missing_server_modules() -> list[str]:
+    return [name for name in SERVER_MODULES if find_spec(name) is None]
 
 
 def main(argv: list[str] | None = None) -> int:
     options = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    missing = missing_server_modules()
+    if missing:
+        print(
+            f"iyo-magic {options.command}: the stand-ins need {', '.join(missing)}: pip install 'iyo_magic[server]'",
+            file=sys.stderr,
+        )
+        return 2
+    from .accounts import AccountsError
+
     try:
         if options.command == "serve":
             return serve(options)

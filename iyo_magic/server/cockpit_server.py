@@ -90,7 +90,7 @@ class CockpitServer:
 
     # -- authentication, as g8cockpit's process_jwt_token ----------------------------------------
     def authenticate(self, request: Request) -> Response | None:
-        header = request.cookies.get("jwt") or request.headers.get("Authorization")
+        header = jwt_cookie(request) or request.headers.get("Authorization")
         if not header:
             return text_401("Not JWT token")
         scheme, _, token = header.partition(" ")
@@ -294,4 +294,14 @@ def blueprint_problem(content: str) -> str:
         return f"invalid blueprint YAML: {str(exc).splitlines()[0]}"
     if data is not None and not isinstance(data, dict):
         return "invalid blueprint: the top level must be a mapping of 'actor__name' keys"
+    return ""
+
+
+def jwt_cookie(request: Request) -> str:
+    """The ``jwt`` cookie as the Cockpit's framework reads it: ``bearer <jwt>`` holds a space,
+    which strict cookie parsers (werkzeug 3.1 and newer) drop, so the header is read here."""
+    for pair in request.headers.get("Cookie", "").split(";"):
+        name, _, value = pair.strip().partition("=")
+        if name == "jwt":
+            return value.strip().strip('"')
     return ""

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .cli import demo_environment, describe, start_standins, wait_for_interrupt
+from .launch import describe, start_standins, wait_for_interrupt
 
 QUICKSTART = "quickstart.ipynb"
 
@@ -23,7 +23,7 @@ def notebooks_dir() -> Path:
 
 def run_demo(options) -> int:
     servers = start_standins(options)
-    env = demo_environment(servers, with_demo_credentials=options.accounts is None)
+    env = servers.environment(with_demo_credentials=options.accounts is None)
     print(describe(servers, env, demo_accounts=options.accounts is None), flush=True)
     try:
         if options.execute:

@@ -1,4 +1,4 @@
-"""Run the ItsYou.online and Cockpit stand-ins on loopback, in background threads."""
+"""`StandIns`: the ItsYou.online and Cockpit stand-ins on loopback, in background threads."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from pathlib import Path
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .accounts import DEMO_ORGANIZATION, Accounts
+from .accounts import DEMO, DEMO_ORGANIZATION, Accounts
 from .cockpit_server import API_PREFIX, CockpitServer
 from .iyo_server import IyoServer
 from .keys import PUBLIC_KEY_FILE, SigningKey
 
 LOOPBACK = "127.0.0.1"
+SHUTDOWN_POLL = 0.05  # seconds: how soon `stop` takes effect
 log = logging.getLogger("iyo_magic.server")
 
 
@@ -44,7 +45,7 @@ class StandIns:
         accounts: Accounts | None = None,
         *,
         state_dir: str | Path | None = None,
-        organization: str = DEMO_ORGANIZATION,
+        organization: str | None = None,
         iyo_port: int = 0,
         cockpit_port: int = 0,
         code_lifetime: float = 10.0,
@@ -56,9 +57,10 @@ class StandIns:
         self.state_dir = Path(state_dir)
         self.key = SigningKey.load_or_create(self.state_dir)
         self.accounts = accounts or Accounts.demo()
-        self.organization = organization
+        #: The Cockpit's organization: the first of the accounts unless given.
+        self.organization = organization or next(iter(self.accounts.organizations), DEMO_ORGANIZATION)
         self.iyo = IyoServer(self.accounts, self.key, code_lifetime=code_lifetime)
-        self.cockpit = CockpitServer(organization, self.key.public_pem)
+        self.cockpit = CockpitServer(self.organization, self.key.public_pem)
         self._ports = (iyo_port, cockpit_port)
         self._servers: list[BaseWSGIServer] = []
         self._threads: list[threading.Thread] = []
@@ -75,19 +77,26 @@ class StandIns:
     def cockpit_url(self) -> str:
         return f"http://{LOOPBACK}:{self._servers[1].server_port}{API_PREFIX}"
 
-    def environment(self) -> dict[str, str]:
-        """The ``IYO_*`` variables a client needs to use these stand-ins (no secret)."""
-        return {
+    def environment(self, *, with_demo_credentials: bool = False) -> dict[str, str]:
+        """The ``IYO_*`` variables a client needs to use these stand-ins; with
+        ``with_demo_credentials``, also the demo organization's client id and (public) secret."""
+        env = {
             "IYO_BASE_URL": self.iyo_url,
             "IYO_COCKPIT_URL": self.cockpit_url,
             "IYO_JWT_PUBLIC_KEY": str(self.public_key_path),
         }
+        if with_demo_credentials:
+            env["IYO_CLIENT_ID"] = DEMO_ORGANIZATION
+            env["IYO_CLIENT_SECRET"] = DEMO["organizations"][0]["api_keys"][0]["secret"]
+        return env
 
     def start(self) -> StandIns:
         for app, port in zip((self.iyo, self.cockpit), self._ports):
             server = make_server(LOOPBACK, port, app, threaded=True, request_handler=PathOnlyLogHandler)
             server.daemon_threads = True
-            thread = threading.Thread(target=server.serve_forever, name="iyo-standin", daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever, args=(SHUTDOWN_POLL,), name="iyo-standin", daemon=True
+            )
             thread.start()
             self._servers.append(server)
             self._threads.append(thread)
