@@ -4,8 +4,9 @@
 * renews the JWT before it expires: the leeway is 60 s but never more than half the JWT's
   lifetime, so short-lived JWTs are still used for most of their life;
 * one renewal at a time: threads that find the JWT stale wait for the one renewing it;
-* after a 401 it renews once and resends the request once (the shape of requests'
-  ``HTTPDigestAuth.handle_401``).
+* after a 401 from the origin it sent the JWT to, it renews once and resends the request once
+  (the shape of requests' ``HTTPDigestAuth.handle_401``); a 401 from elsewhere (after a
+  redirect) costs nothing, and a JWT that was itself the answer to a 401 is not renewed again.
 
 How to renew (refresh endpoint or re-running the original flow) is the ``renew`` callable's
 business; `iyo_magic.login` builds it.
@@ -46,6 +47,8 @@ class IyoAuth(AuthBase):
         self._lock = threading.Lock()
         #: How many times the JWT was renewed (a figure for tests and benchmarks).
         self.renewals = 0
+        # The JWT a 401 made us fetch: if the server refuses it too, renewing again cannot help.
+        self._renewed_after_401: JWT | None = None
 
     @property
     def jwt(self) -> JWT:
@@ -83,14 +86,22 @@ class IyoAuth(AuthBase):
         return fresh
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        from .transport import origin
+
         jwt = self.current()
         request.headers["Authorization"] = f"bearer {jwt}"
-        sent_with = jwt
+        sent_with, sent_to = jwt, origin(request.url)
 
         def handle_401(response: requests.Response, **kwargs) -> requests.Response:
-            if response.status_code != 401 or getattr(response.request, "_iyo_retried", False):
+            if (
+                response.status_code != 401
+                or getattr(response.request, "_iyo_retried", False)
+                or origin(response.request.url) != sent_to  # a redirect elsewhere: not our JWT's business
+                or sent_with is self._renewed_after_401  # renewed once already for a 401: report it
+            ):
                 return response
             fresh = self._renew_if_still(sent_with, force=True)
+            self._renewed_after_401 = fresh
             response.content  # noqa: B018 - read the body so the connection can be reused
             response.close()
             retry = response.request.copy()

@@ -8,16 +8,24 @@ remote kernel copies from the browser's address bar: the whole URL or just its q
 
 from __future__ import annotations
 
+import hmac
 import http.server
+import threading
 import time
 from html import escape
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import Cancelled, ConfigError, OAuthError
+from .errors import Cancelled, ConfigError, NoAnswer, PortInUse
 from .transport import is_loopback_host
 
 LISTEN_HOST = "127.0.0.1"
 ANSWER_FIELDS = ("code", "error", "state")
+#: Seconds a connection may stay idle before the listener drops it.
+REQUEST_TIMEOUT = 5.0
+#: Seconds the browser's page waits to learn whether the code exchange succeeded.
+REPORT_WAIT = 15.0
+#: How often the wait looks at Cancel and the deadline.
+POLL_SECONDS = 0.05
 
 _PAGE = (
     "<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}</title></head>"
@@ -26,11 +34,11 @@ _PAGE = (
 )
 
 
-def answer_page(ok: bool) -> bytes:
+def answer_page(ok: bool, text: str = "") -> bytes:
     if ok:
-        title, text = "Signed in", "iyo_magic received the answer. You can close this tab and return to the notebook."
+        title, text = "Signed in", text or "The notebook has its tokens. You can close this tab and return to it."
     else:
-        title, text = "Not signed in", "The notebook shows what went wrong. You can close this tab."
+        title, text = "Not signed in", text or "The notebook shows what went wrong. You can close this tab."
     return _PAGE.format(title=escape(title), text=escape(text)).encode()
 
 
@@ -57,35 +65,60 @@ def listen_address(redirect_uri: str, listen: str | None) -> tuple[str, int]:
         host, _, port = listen.rpartition(":")
         host = host or LISTEN_HOST
         if not is_loopback_host(host):
-            raise ConfigError("--listen: the listener binds loopback addresses only (use PORT or 127.0.0.1:PORT)")
-        try:
-            return LISTEN_HOST, int(port)
-        except ValueError:
-            raise ConfigError("--listen: expected PORT or 127.0.0.1:PORT") from None
+            raise ConfigError("{setting:listen}: the listener binds loopback addresses only (PORT or 127.0.0.1:PORT)")
+        return LISTEN_HOST, checked_port(port, "{setting:listen}")
     parts = urlsplit(redirect_uri)
     if not is_loopback_host(parts.hostname):
         raise ConfigError(
-            f"the redirect URI {redirect_uri} is not on this machine: use --listen PORT for a "
-            "proxied redirect URI (e.g. through jupyter-server-proxy), or --paste"
+            f"the redirect URI {redirect_uri} is not on this machine: choose the port to listen on "
+            "with {setting:listen} for a proxied redirect URI (e.g. through jupyter-server-proxy), or {setting:paste}"
         )
-    return LISTEN_HOST, parts.port or 80
+    try:
+        port = parts.port or 80
+    except ValueError:  # urllib's own check: out of range or not a number
+        port = -1
+    return LISTEN_HOST, checked_port(str(port), "the redirect URI's port")
+
+
+def checked_port(text: str, what: str) -> int:
+    """A TCP port number (1–65535), or a `ConfigError` that names ``what``."""
+    if not text.strip().isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"{what}: expected a port number from 1 to 65535")
+    return int(text)
 
 
 class CallbackListener:
-    """One answer on 127.0.0.1:port; a context manager so the port is always released."""
+    """Waits on 127.0.0.1:port for the redirect that carries this login's ``state``; a context
+    manager, so the port is always released.
 
-    def __init__(self, port: int, host: str = LISTEN_HOST) -> None:
+    Requests are served in their own threads, so an idle or slow connection (a local process, a
+    browser's speculative pre-connection) never blocks the wait, the deadline or Cancel. A request
+    whose ``state`` is not this login's is answered 400 and ignored. The matching request's page
+    waits for `report`, so the browser is told whether the login really succeeded.
+    """
+
+    def __init__(self, port: int, expected_state: str, host: str = LISTEN_HOST) -> None:
         listener = self
+        self.answer: dict[str, str] | None = None
+        self._answered = threading.Event()
+        self._reported = threading.Event()
+        self._succeeded = False
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            timeout = REQUEST_TIMEOUT  # an idle connection is dropped, never waited on
+
             def do_GET(self) -> None:  # noqa: N802 - the http.server name
                 answer = parse_query(urlsplit(self.path).query)
-                if not answer:
-                    self.send_error(404, "Not the OAuth callback")
+                if listener._answered.is_set() or not hmac.compare_digest(answer.get("state", ""), expected_state):
+                    self._page(400, answer_page(False, "This is not the answer the notebook is waiting for."))
                     return
                 listener.answer = answer
-                body = answer_page("code" in answer)
-                self.send_response(200)
+                listener._answered.set()
+                listener._reported.wait(REPORT_WAIT)
+                self._page(200, answer_page(listener._succeeded))
+
+            def _page(self, status: int, body: bytes) -> None:
+                self.send_response(status)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Cache-Control", "no-store")
@@ -95,35 +128,39 @@ class CallbackListener:
             def log_message(self, *args) -> None:
                 """Never log: the request line holds the code."""
 
-        self.answer: dict[str, str] | None = None
         try:
-            self.server = http.server.HTTPServer((host, port), Handler)
+            self.server = http.server.ThreadingHTTPServer((host, port), Handler)
         except OSError:
-            raise ConfigError(
-                f"port {port} is in use (another login still waiting?); stop it, or pass "
-                "--listen PORT with a redirect URI registered for that port"
-            ) from None
-        self.server.timeout = 0.2
+            raise PortInUse(port) from None
+        self.server.daemon_threads = True
         self.port = self.server.server_address[1]
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, args=(POLL_SECONDS,), name="iyo-callback", daemon=True
+        )
+        self._thread.start()
 
     def wait(self, timeout: float, redirect_uri: str, cancelled=lambda: False) -> dict[str, str]:
-        """Serve until the answer arrives; Ctrl+C (the kernel's stop button) or ``cancelled()``
-        interrupts."""
+        """Until this login's answer arrives; ``cancelled()`` and Ctrl+C (the kernel's stop
+        button) interrupt within a fraction of a second, and the deadline is kept whatever the
+        connections do."""
         deadline = time.monotonic() + timeout
-        while self.answer is None:
+        while not self._answered.wait(POLL_SECONDS):
             if cancelled():
                 raise Cancelled("cancelled")
             if time.monotonic() >= deadline:
-                raise OAuthError(
-                    f"no answer from the browser within {timeout:g} s. If ItsYou.online showed "
-                    f"'Bad Request', the redirect URI {redirect_uri} is not registered as a callback "
-                    "URL of the API key; else log in and authorize sooner, or raise --wait"
-                )
-            self.server.handle_request()
-        return self.answer
+                raise NoAnswer(timeout, redirect_uri)
+        return self.answer or {}
+
+    def report(self, succeeded: bool) -> None:
+        """Tell the waiting browser page how the login ended."""
+        self._succeeded = succeeded
+        self._reported.set()
 
     def close(self) -> None:
+        self._reported.set()
+        self.server.shutdown()
         self.server.server_close()
+        self._thread.join(timeout=2)
 
     def __enter__(self) -> CallbackListener:
         return self

@@ -7,11 +7,13 @@ claim it most likely wants.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import requests
 
 from .auth import IyoAuth
 from .errors import CockpitError
-from .transport import DEFAULT_TIMEOUT, check_url, first_line
+from .transport import DEFAULT_TIMEOUT, LoopbackDirectSession, check_url, first_line, origin, without_credentials
 
 _HINTS_401 = {
     "Not JWT token": "no JWT was sent; pass auth=iyo_auth or use iyo_cockpit",
@@ -24,8 +26,12 @@ _HINTS_401 = {
 }
 
 
-class CockpitSession(requests.Session):
-    """Requests to ``base_url`` + path, with `IyoAuth`; errors raise `CockpitError`."""
+class CockpitSession(LoopbackDirectSession):
+    """Requests to ``base_url`` + path, with `IyoAuth`; errors raise `CockpitError`.
+
+    It calls the Cockpit only: an absolute URL outside ``base_url`` is refused, so the JWT never
+    goes elsewhere (use plain ``requests`` for other servers).
+    """
 
     def __init__(
         self, base_url: str, auth: IyoAuth, timeout: float = DEFAULT_TIMEOUT, ca_bundle: str | None = None
@@ -42,27 +48,50 @@ class CockpitSession(requests.Session):
         return f"<CockpitSession {self.base_url} as {self.auth.jwt.identity}>"
 
     def url_for(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            return path
-        return f"{self.base_url}/{path.lstrip('/')}"
+        """``base_url`` + ``path``; an absolute URL only when it is under ``base_url``."""
+        if "://" not in path and not path.startswith("//"):
+            return f"{self.base_url}/{path.lstrip('/')}"
+        base_path = urlsplit(self.base_url).path.rstrip("/") + "/"
+        if origin(path) != origin(self.base_url) or not (urlsplit(path).path + "/").startswith(base_path):
+            raise CockpitError(
+                f"iyo_cockpit calls only the Cockpit at {self.base_url}: give a path such as "
+                "/ays/repository (the JWT is not sent elsewhere; use requests for other servers)",
+                None,
+            )
+        return path
 
     def request(self, method, url, *args, **kwargs) -> requests.Response:  # type: ignore[override]
         kwargs.setdefault("timeout", self.timeout)
-        response = super().request(method, self.url_for(url), *args, **kwargs)
+        target = self.url_for(url)
+        try:
+            response = super().request(method, target, *args, **kwargs)
+        except requests.RequestException as exc:
+            if isinstance(exc, requests.exceptions.SSLError):
+                kind = "its TLS certificate is not trusted (a private CA? see ca_bundle)"
+            elif isinstance(exc, requests.Timeout):
+                kind = "no answer in time"
+            else:
+                kind = "cannot reach it"
+            raise CockpitError(
+                f"Cockpit at {urlsplit(self.base_url).netloc}: {kind} ({type(exc).__name__}); "
+                "is it running, and the URL right?",
+                None,
+            ) from None
         if response.status_code >= 400:
-            raise CockpitError(self.explain(response), response.status_code, first_line(response.text))
+            body = first_line(without_credentials(response.text, response.request))
+            raise CockpitError(self.explain(response), response.status_code, body)
         return response
 
     def explain(self, response: requests.Response) -> str:
         path = response.request.path_url.split("?", 1)[0] if response.request else "?"
         what = f"Cockpit answered {response.status_code} to {response.request.method} {path}"
-        body = first_line(response.text)
+        body = first_line(without_credentials(response.text, response.request))
         if response.status_code != 401:
             try:
                 detail = response.json().get("error") or body
             except (ValueError, AttributeError):
                 detail = body
-            return f"{what}: {detail}"
+            return f"{what}: {first_line(without_credentials(str(detail), response.request))}"
         hint = _HINTS_401.get(body)
         if hint is None:
             jwt = self.auth.jwt

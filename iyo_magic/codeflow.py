@@ -19,6 +19,7 @@ from .tokens import AccessToken
 from .transport import Transport
 
 DEFAULT_WAIT = 120.0
+MAX_WAIT = 3600.0
 #: What replaces the login link once the flow is over: the link holds the state, so it goes.
 LINK_WITHDRAWN = "login link removed (it is single-use); run the magic again for a new one"
 
@@ -41,6 +42,10 @@ class BrowserStep:
     notice: Callable[[str], None] = print
     cancelled: Callable[[], bool] = lambda: False
 
+    def __post_init__(self) -> None:
+        if not (isinstance(self.wait, (int, float)) and 0 < self.wait <= MAX_WAIT):
+            raise ConfigError(f"{{setting:wait}} must be a number of seconds from 0 to {MAX_WAIT:g}")
+
     def __call__(self, transport: Transport, request, secret: str) -> AccessToken:
         """Run the browser step for ``request`` and return the access token."""
         state = flows.new_state()
@@ -51,32 +56,41 @@ class BrowserStep:
             tuple(s for s in request.scopes if s != flows.OFFLINE_ACCESS),
             state,
         )
-        answer = self._pasted(url) if self.paste else self._listened(url, request.redirect_uri)
-        code = checked_code(answer, state)
-        return flows.exchange_code(
-            transport, request.base_url, request.client_id, secret, code, request.redirect_uri, state
-        )
+
+        def exchange(answer: dict[str, str]) -> AccessToken:
+            code = checked_code(answer, state)
+            return flows.exchange_code(
+                transport, request.base_url, request.client_id, secret, code, request.redirect_uri, state
+            )
+
+        if self.paste:
+            return exchange(self._pasted(url))
+        host, port = listen_address(request.redirect_uri, self.listen)
+        with CallbackListener(port, state, host) as listener:
+            withdraw = self.show_link(url)
+            try:
+                if self.open_browser and not self.browser(url):
+                    self.notice("No browser could be opened here: open the link above yourself.")
+                answer = listener.wait(self.wait, request.redirect_uri, self.cancelled)
+            finally:
+                withdraw(LINK_WITHDRAWN)
+            try:
+                token = exchange(answer)
+            except BaseException:
+                listener.report(succeeded=False)
+                raise
+            listener.report(succeeded=True)
+            return token
 
     def _pasted(self, url: str) -> dict[str, str]:
         if self.ask_pasted is None:
-            raise ConfigError("--paste needs a front end that can ask for input")
+            raise ConfigError("pasting the address needs a front end that can ask for input")
         withdraw = self.show_link(url)
         try:
             text = self.ask_pasted("After authorizing, paste the address your browser ended on (hidden): ")
             return parse_pasted(text)
         finally:
             withdraw(LINK_WITHDRAWN)
-
-    def _listened(self, url: str, redirect_uri: str) -> dict[str, str]:
-        host, port = listen_address(redirect_uri, self.listen)
-        with CallbackListener(port, host) as listener:
-            withdraw = self.show_link(url)
-            try:
-                if self.open_browser and not self.browser(url):
-                    self.notice("No browser could be opened here: open the link above yourself.")
-                return listener.wait(self.wait, redirect_uri, self.cancelled)
-            finally:
-                withdraw(LINK_WITHDRAWN)
 
 
 def checked_code(answer: dict[str, str], state: str) -> str:

@@ -1,14 +1,29 @@
 """One exception hierarchy for everything iyo_magic raises on purpose.
 
 Every message is one line that says what went wrong and what to do, and never holds a secret,
-an access token or a JWT.
+an access token or a JWT. Where a message names a setting, it writes ``{setting:NAME}`` (NAME
+as in `LoginRequest`), and each front end words it for its user with `IyoError.worded`: a flag
+for the magic, a field for the form; ``str()`` gives the plain name.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
+_SETTING = re.compile(r"\{setting:(\w+)\}")
+
 
 class IyoError(Exception):
     """Base of every error iyo_magic raises on purpose."""
+
+    def worded(self, labels: Mapping[str, str] | None = None) -> str:
+        """The message, each ``{setting:NAME}`` replaced by ``labels[NAME]`` (else NAME)."""
+        text = super().__str__()
+        return _SETTING.sub(lambda found: (labels or {}).get(found.group(1), found.group(1)), text)
+
+    def __str__(self) -> str:
+        return self.worded()
 
 
 class ConfigError(IyoError):
@@ -33,13 +48,35 @@ class RefreshError(IyoError):
 
 
 class Cancelled(IyoError):
-    """The user cancelled the login."""
+    """The user cancelled the login (Cancel, or Ctrl+C / the kernel's stop button)."""
+
+
+class PortInUse(ConfigError):
+    """The loopback listener's port is taken (often by another login still waiting)."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(
+            f"port {port} is in use (another login still waiting?); stop it, or choose another port "
+            "with {setting:listen} and a redirect URI registered for it"
+        )
+        self.port = port
+
+
+class NoAnswer(OAuthError):
+    """The browser did not come back in time."""
+
+    def __init__(self, timeout: float, redirect_uri: str) -> None:
+        super().__init__(
+            f"no answer from the browser within {timeout:g} s. If ItsYou.online showed 'Bad Request', "
+            f"the redirect URI {redirect_uri} is not registered as a callback URL of the API key; else "
+            "log in and authorize sooner, or allow longer with {setting:wait}"
+        )
 
 
 class CockpitError(IyoError):
-    """The Cockpit answered with an error status."""
+    """The Cockpit answered with an error status, or could not be reached."""
 
-    def __init__(self, message: str, status: int, body: str = "") -> None:
+    def __init__(self, message: str, status: int | None, body: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.body = body

@@ -111,6 +111,9 @@ def _received_jwt(transport: Transport, response, what: str, public_key: str | N
             f"{what}: {jwt.verify_note}. If the base URL is not itsyou.online, set IYO_JWT_PUBLIC_KEY "
             "to that server's public key (iyo-magic serve prints it), or to 'none' to skip the check"
         )
+    if "exp" not in jwt.claims or jwt.expired:
+        problem = "has no expiry (exp)" if "exp" not in jwt.claims else "has already expired"
+        raise OAuthError(f"{what}: the server sent a JWT that {problem}")
     return jwt
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import re
 import shlex
@@ -15,7 +16,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from traitlets import Float, Unicode, default
 
 from . import flows
-from .errors import IyoError
+from .errors import ConfigError, IyoError
 from .store import TokenStore, summary
 
 if TYPE_CHECKING:
@@ -26,6 +27,24 @@ if TYPE_CHECKING:
 
 DEFAULT_PREFIX = "iyo"
 SECRET_ENV = "IYO_CLIENT_SECRET"
+log = logging.getLogger(__name__)
+
+#: How this front end names the settings that messages refer to (see `IyoError.worded`).
+FLAG_LABELS = {
+    "client_id": "--client-id (or IYO_CLIENT_ID)",
+    "validity": "--validity",
+    "listen": "--listen PORT",
+    "paste": "--paste",
+    "wait": "--wait SECONDS",
+    "timeout": "%config IyoMagics.timeout (or IYO_TIMEOUT)",
+    "ca_bundle": "%config IyoMagics.ca_bundle (or IYO_CA_BUNDLE)",
+    "base_url": "--base-url (or IYO_BASE_URL)",
+    "cockpit_url": "--cockpit (or IYO_COCKPIT_URL)",
+    "redirect_uri": "--redirect-uri (or IYO_REDIRECT_URI)",
+    "flow": "--flow",
+    "jwt_only": "--jwt-only",
+    "want_jwt": "--no-jwt",
+}
 
 
 @magics_class
@@ -80,10 +99,11 @@ class IyoMagics(Magics):
 
     @default("timeout")
     def _default_timeout(self) -> float:
+        raw = os.environ.get("IYO_TIMEOUT", "").strip()
         try:
-            return float(os.environ.get("IYO_TIMEOUT") or flows.DEFAULT_TIMEOUT)
+            return float(raw) if raw else flows.DEFAULT_TIMEOUT
         except ValueError:
-            return flows.DEFAULT_TIMEOUT
+            raise ConfigError("IYO_TIMEOUT is not a number of seconds; fix or unset it") from None
 
     def __init__(self, shell=None, **kwargs) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -191,6 +211,19 @@ class IyoMagics(Magics):
           %iyo_token -f code --scope user:memberof:myorg --paste # remote kernel (JupyterHub)
           %iyo_token --status
         """
+        try:
+            self._iyo_token(line)
+        except UsageError:
+            raise
+        except IyoError as exc:
+            raise UsageError(exc.worded(FLAG_LABELS)) from None
+        except KeyboardInterrupt:
+            raise UsageError("%iyo_token: interrupted; nothing was stored") from None
+        except Exception as exc:  # a bug: its traceback goes to the log, never to the output
+            log.exception("%iyo_token failed")
+            raise UsageError(f"%iyo_token: unexpected error ({type(exc).__name__}); see the kernel's log") from None
+
+    def _iyo_token(self, line: str) -> None:
         args = self._parse(line)
         prefix = args.prefix
         if not prefix.isidentifier():
@@ -204,11 +237,7 @@ class IyoMagics(Magics):
         if args.form:
             self._show_form(args)
             return
-        try:
-            request = self._request(args)
-            self._run(args, request)
-        except IyoError as exc:
-            raise UsageError(str(exc)) from None
+        self._run(args, self._request(args))
 
     # -- parsing ---------------------------------------------------------------------------------
     def _parse(self, line: str):

@@ -134,13 +134,14 @@ class AccessToken(_MaskedToken):
 
     @classmethod
     def from_response(cls, body: dict, client_id: str, received_at: float) -> AccessToken:
-        """Build from the token endpoint's JSON (``expires_in`` is relative to receipt)."""
-        info = body.get("info") or {}
+        """Build from the token endpoint's JSON (``expires_in`` is relative to receipt); a
+        field of the wrong type is an `OAuthError` that names it."""
+        info = _typed(body, "info", dict, "the token answer") or {}
         return cls(
             body["access_token"],
-            scope=split_scopes(body.get("scope")),
-            expires_at=_aware(received_at + float(body.get("expires_in") or 0)),
-            username=info.get("username") or "",
+            scope=split_scopes(_typed(body, "scope", str, "the token answer")),
+            expires_at=_aware(received_at + (_seconds(body, "expires_in", "the token answer") or 0)),
+            username=_typed(info, "username", str, "the token answer's info") or "",
             client_id=client_id,
         )
 
@@ -171,25 +172,20 @@ class JWT(_MaskedToken):
         claims = decode_claims(value)
         verified, note = verify_signature(value, public_key)
         token = super().__new__(cls, value)
-        scope = claims.get("scope") or []
-        if isinstance(scope, str):
-            scope = split_scopes(scope)
-        audience = claims.get("aud") or []
-        if isinstance(audience, str):
-            audience = [audience]
+        scope, audience = _names(claims, "scope"), _names(claims, "aud")
         shown_claims = dict(claims)
         if "refresh_token" in shown_claims:
             shown_claims["refresh_token"] = "<masked>"  # a credential: keep it out of outputs
         token._set(
             claims=shown_claims,
-            scope=tuple(s for s in scope if s),
-            audience=tuple(audience),
-            expires_at=_aware(float(claims.get("exp") or 0)),
+            scope=scope,
+            audience=audience,
+            expires_at=_aware(_seconds(claims, "exp", "the JWT") or 0),
             obtained_at=_aware(time.time() if obtained_at is None else obtained_at),
-            username=claims.get("username") or "",
-            globalid=claims.get("globalid") or "",
-            azp=claims.get("azp") or "",
-            refreshable=bool(claims.get("refresh_token")),
+            username=_typed(claims, "username", str, "the JWT") or "",
+            globalid=_typed(claims, "globalid", str, "the JWT") or "",
+            azp=_typed(claims, "azp", str, "the JWT") or "",
+            refreshable=bool(_typed(claims, "refresh_token", str, "the JWT")),
             verified=verified,
             verify_note=note,
             clock_offset=clock_offset,
@@ -222,6 +218,45 @@ class JWT(_MaskedToken):
         return f"{super()._summary()}{aud}, {refresh}, {signature}"
 
 
+#: No token lives longer than this (a sanity bound on numbers received).
+LONGEST_LIFETIME = 10 * 365 * 24 * 3600.0
+
+
+def _typed(data: dict, key: str, kind: type, where: str):
+    """``data[key]`` when absent, empty or of type ``kind``; else an `OAuthError` naming the field."""
+    from .errors import OAuthError
+
+    value = data.get(key)
+    if value is None or value == "" or (isinstance(value, kind) and not isinstance(value, bool)):
+        return value
+    raise OAuthError(f"{where} is malformed: its {key!r} is not a {kind.__name__}")
+
+
+def _seconds(data: dict, key: str, where: str) -> float | None:
+    """A time in seconds (``expires_in`` or ``exp``): a finite number in a sane range."""
+    from .errors import OAuthError
+
+    value = data.get(key)
+    if value is None:
+        return None
+    limit = LONGEST_LIFETIME + (time.time() if key == "exp" else 0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= limit:
+        raise OAuthError(f"{where} is malformed: its {key!r} is not a sensible number of seconds")
+    return float(value)
+
+
+def _names(claims: dict, key: str) -> tuple[str, ...]:
+    """A claim that holds one name or a list of names (``scope``, ``aud``)."""
+    from .errors import OAuthError
+
+    value = claims.get(key) or []
+    if isinstance(value, str):
+        return split_scopes(value) if key == "scope" else (value,)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(item for item in value if item)
+    raise OAuthError(f"the JWT is malformed: its {key!r} is not a name or a list of names")
+
+
 def decode_claims(value: str) -> dict:
     """The payload of a compact JWT, without checking the signature."""
     from .errors import OAuthError
@@ -232,8 +267,8 @@ def decode_claims(value: str) -> dict:
     try:
         padded = parts[1] + "=" * (-len(parts[1]) % 4)
         claims = json.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, binascii.Error) as exc:
-        raise OAuthError("the server's answer is not a JWT (its payload does not decode)") from exc
+    except (ValueError, binascii.Error, RecursionError):
+        raise OAuthError("the server's answer is not a JWT (its payload does not decode)") from None
     if not isinstance(claims, dict):
         raise OAuthError("the server's answer is not a JWT (its payload is not an object)")
     return claims

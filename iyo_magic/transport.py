@@ -8,11 +8,13 @@ or an `OAuthError` whose message says what to do, never what was sent.
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import requests
+import urllib3
 
 from .errors import ConfigError, OAuthError, TransportError
 from .flows import DEFAULT_TIMEOUT
@@ -34,7 +36,8 @@ def check_url(url: str, what: str = "URL") -> str:
 
     Messages show the URL only when it is one, and never its user:password part.
     """
-    parts = urlsplit(url or "")
+    url = (url or "").strip()
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         shown = f" {parts.scheme}://…" if "://" in (url or "") and parts.scheme.isalpha() else ""
         raise ConfigError(f"{what}{shown} is not an http(s) URL (e.g. https://itsyou.online)")
@@ -46,6 +49,42 @@ def check_url(url: str, what: str = "URL") -> str:
             "(plain http is allowed only for 127.0.0.1/localhost)"
         )
     return url.rstrip("/")
+
+
+class LoopbackDirectSession(requests.Session):
+    """A `requests.Session` that never sends a request for a loopback address through a proxy.
+
+    Plain http is allowed to loopback only; a proxy (``HTTP_PROXY``, ``ALL_PROXY``) would carry
+    such a request, secrets and all, in the clear to another process or host. Requests to other
+    hosts are https and may use the configured proxies.
+    """
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if is_loopback_host(urlsplit(url).hostname):
+            settings["proxies"] = {}
+        return settings
+
+    def rebuild_proxies(self, prepared_request, proxies):
+        if is_loopback_host(urlsplit(prepared_request.url).hostname):
+            return {}
+        return super().rebuild_proxies(prepared_request, proxies)
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``, the unit a credential is meant for."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+_JWT_LIKE = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
+
+
+def without_credentials(text: str, request: requests.PreparedRequest | None) -> str:
+    """``text`` (a server's answer) without anything the request sent as a credential (the
+    secret, the code, the Authorization value), URL-encoded or not, nor anything shaped like a JWT."""
+    return _JWT_LIKE.sub("<removed>", _without_what_was_sent(text, request))
 
 
 def first_line(text: str, limit: int = 120) -> str:
@@ -60,7 +99,7 @@ class Transport:
     timeout: float = DEFAULT_TIMEOUT
     #: A CA bundle file to trust instead of the default (which honours REQUESTS_CA_BUNDLE).
     ca_bundle: str | None = None
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(default_factory=LoopbackDirectSession)
 
     def request(
         self,
@@ -73,11 +112,13 @@ class Transport:
         headers: dict | None = None,
         auth: tuple[str, str] | None = None,
     ) -> requests.Response:
-        """Send one request; connection-level failures become `TransportError`."""
+        """Send one request and read its whole answer within ``timeout`` seconds and
+        `MAX_ANSWER_BYTES`; connection-level failures become `TransportError`."""
         check_url(url)
         host = urlsplit(url).netloc
+        deadline = time.monotonic() + self.timeout
         try:
-            return self.session.request(
+            response = self.session.request(
                 method,
                 url,
                 data=data,
@@ -87,23 +128,26 @@ class Transport:
                 timeout=self.timeout,
                 allow_redirects=False,
                 verify=self.ca_bundle or None,
+                stream=True,
             )
+            with response:
+                response._content = _whole_body(response, deadline, what, host)  # as requests' own .content
+            return response
         except requests.exceptions.SSLError:
             raise TransportError(
                 f"{what}: the TLS certificate of {host} is not trusted; if it uses a private CA, "
-                "set %config IyoMagics.ca_bundle (or REQUESTS_CA_BUNDLE) to the CA file"
+                "set {setting:ca_bundle} (or REQUESTS_CA_BUNDLE) to the CA file"
             ) from None
-        except requests.exceptions.Timeout:
+        except (requests.exceptions.Timeout, _PastDeadline):
             raise TransportError(
-                f"{what}: no answer from {host} within {self.timeout:g} s; "
-                "check the URL or raise the timeout (%config IyoMagics.timeout = 30)"
+                f"{what}: no answer from {host} within {self.timeout:g} s; check the URL or raise {{setting:timeout}}"
             ) from None
         except requests.exceptions.ConnectionError as exc:
             if _name_does_not_resolve(exc):
                 name = urlsplit(url).hostname
                 raise TransportError(f"{what}: the host name {name} does not resolve; check the URL") from None
             raise TransportError(f"{what}: cannot reach {host}; is the server running and the URL right?") from None
-        except requests.exceptions.RequestException as exc:
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise TransportError(f"{what}: request to {host} failed ({type(exc).__name__})") from None
 
     def expect(
@@ -112,7 +156,7 @@ class Transport:
         """Raise `OAuthError` unless the answer is 2xx; ``explain`` maps statuses to advice."""
         if 200 <= response.status_code < 300:
             return response
-        body = first_line(_without_what_was_sent(response.text, response.request))
+        body = first_line(without_credentials(response.text, response.request))
         advice = (explain or {}).get(response.status_code)
         if advice is None:
             if response.status_code >= 500:
@@ -157,6 +201,36 @@ class Transport:
         if not text:
             raise OAuthError(f"{what}: got an empty body where a JWT was expected", status=response.status_code)
         return text
+
+
+#: The most a token or JWT answer may hold; a bigger one is not from ItsYou.online.
+MAX_ANSWER_BYTES = 1024 * 1024
+
+
+class _PastDeadline(Exception):
+    """The answer did not arrive whole before the request's deadline."""
+
+
+def _whole_body(response: requests.Response, deadline: float, what: str, host: str) -> bytes:
+    """Read the body in pieces as they arrive, so a trickling server meets the deadline and a
+    huge one the size cap (requests alone bounds each read, not the whole answer)."""
+    raw = response.raw
+    read = getattr(raw, "read1", None) or (lambda amount, **options: raw.read(min(amount, 1024), **options))
+    pieces, size = [], 0
+    while True:
+        if time.monotonic() > deadline:
+            raise _PastDeadline
+        piece = read(64 * 1024, decode_content=True)
+        if not piece:
+            return b"".join(pieces)
+        size += len(piece)
+        if size > MAX_ANSWER_BYTES:
+            raise OAuthError(
+                f"{what}: the answer from {host} is larger than {MAX_ANSWER_BYTES // 1024} KiB; "
+                "is the base URL an ItsYou.online server?",
+                status=response.status_code,
+            )
+        pieces.append(piece)
 
 
 def _without_what_was_sent(text: str, request: requests.PreparedRequest | None) -> str:

@@ -20,6 +20,9 @@ from .errors import ConfigError, IyoError, RefreshError
 from .tokens import JWT, AccessToken
 from .transport import DEFAULT_TIMEOUT, Transport, check_url
 
+#: No request waits longer than this for its answer, whatever is configured.
+MAX_TIMEOUT = 600.0
+
 CLIENT_CREDENTIALS = "client_credentials"
 AUTHORIZATION_CODE = "authorization_code"
 FLOW_ALIASES = {
@@ -81,19 +84,21 @@ class LoginRequest:
         object.__setattr__(self, "scopes", _items(self.scopes))
         object.__setattr__(self, "audiences", _items(self.audiences))
         if not self.client_id:
-            raise ConfigError("no client id: pass --client-id or set IYO_CLIENT_ID")
+            raise ConfigError("no client id: give {setting:client_id}")
         object.__setattr__(self, "flow", canonical_flow(self.flow))
         object.__setattr__(self, "base_url", check_url(self.base_url, "base URL"))
         if self.cockpit_url:
             object.__setattr__(self, "cockpit_url", check_url(self.cockpit_url, "Cockpit URL"))
-        if self.validity is not None and self.validity <= 0:
-            raise ConfigError("--validity must be a positive number of seconds")
+        if self.validity is not None and (
+            isinstance(self.validity, bool) or not isinstance(self.validity, int) or self.validity <= 0
+        ):
+            raise ConfigError("{setting:validity} must be a positive whole number of seconds")
         if self.jwt_only and not self.want_jwt:
-            raise ConfigError("--jwt-only and --no-jwt contradict each other; use one")
-        if self.timeout <= 0:
-            raise ConfigError("timeout must be a positive number of seconds")
+            raise ConfigError("{setting:jwt_only} and {setting:want_jwt} contradict each other; use one")
+        if not (isinstance(self.timeout, (int, float)) and 0 < self.timeout <= MAX_TIMEOUT):
+            raise ConfigError(f"{{setting:timeout}} must be a number of seconds from 0 to {MAX_TIMEOUT:g}")
         if self.ca_bundle and not Path(self.ca_bundle).expanduser().is_file():
-            raise ConfigError(f"CA bundle {self.ca_bundle} is not a file")
+            raise ConfigError(f"the CA bundle {self.ca_bundle} ({{setting:ca_bundle}}) is not a file")
 
 
 @dataclass
@@ -142,7 +147,7 @@ def login(
     def get_access_token() -> AccessToken:
         if request.flow == AUTHORIZATION_CODE:
             if code_grant is None:
-                raise ConfigError("the authorization_code flow needs a browser step; use %iyo_token -f code")
+                raise ConfigError("the authorization_code flow needs a browser step (code_grant)")
             return code_grant(transport, request, secret)
         return flows.client_credentials(transport, request.base_url, request.client_id, secret)
 
@@ -181,7 +186,7 @@ def login(
                 except IyoError:
                     pass  # the server may have forgotten the access token; log in again below
             if request.flow == AUTHORIZATION_CODE:
-                raise RefreshError("the JWT can no longer be renewed without the user; run %iyo_token -f code again")
+                raise RefreshError("the JWT can no longer be renewed without the user; log in in the browser again")
             token = latest["access_token"] = get_access_token()
             return get_jwt(token)
         except RefreshError:

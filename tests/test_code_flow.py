@@ -118,7 +118,7 @@ def test_remote_redirect_uri_needs_listen_or_paste(code_standins):
         flow="code",
         redirect_uri="https://hub.example/user/a/proxy/8976/callback",
     )
-    with pytest.raises(ConfigError, match="not on this machine: use --listen PORT"):
+    with pytest.raises(ConfigError, match="not on this machine: choose the port to listen on with listen .* or paste"):
         login(request, ORG_SECRET, code_grant=BrowserStep(show_link=Shown()))
 
 

@@ -87,7 +87,7 @@ def test_secret_var_must_exist(ip, iyo_env):
 
 def test_no_client_id(ip, iyo_env, monkeypatch):
     monkeypatch.delenv("IYO_CLIENT_ID")
-    with pytest.raises(UsageError, match="no client id: pass --client-id or set IYO_CLIENT_ID"):
+    with pytest.raises(UsageError, match=r"no client id: give --client-id \(or IYO_CLIENT_ID\)"):
         run(ip, "")
 
 
