@@ -41,9 +41,9 @@ _LAZY = {
     "TransportError": "errors",
     "CockpitSession": "cockpit",
     "IyoAuth": "auth",
-    "LoginRequest": "usecase",
-    "LoginResult": "usecase",
-    "login": "usecase",
+    "LoginRequest": "login_flow",
+    "LoginResult": "login_flow",
+    "login": "login_flow",
     "LoginForm": "widget",
 }
 
@@ -51,8 +51,8 @@ if TYPE_CHECKING:
     from .auth import IyoAuth
     from .cockpit import CockpitSession
     from .errors import CockpitError, ConfigError, IyoError, OAuthError, RefreshError, TransportError
+    from .login_flow import LoginRequest, LoginResult, login
     from .tokens import JWT, AccessToken
-    from .usecase import LoginRequest, LoginResult, login
     from .widget import LoginForm
 
 

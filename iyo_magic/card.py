@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from .tokens import describe_remaining
+from .durations import describe_remaining
 
 if TYPE_CHECKING:
     from .tokens import JWT, AccessToken

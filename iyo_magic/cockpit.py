@@ -13,7 +13,8 @@ import requests
 
 from .auth import IyoAuth
 from .errors import CockpitError
-from .transport import DEFAULT_TIMEOUT, LoopbackDirectSession, check_url, first_line, origin, without_credentials
+from .settings import DEFAULT_TIMEOUT
+from .transport import LoopbackDirectSession, check_url, first_line, origin, without_credentials
 
 _HINTS_401 = {
     "Not JWT token": "no JWT was sent; pass auth=iyo_auth or use iyo_cockpit",

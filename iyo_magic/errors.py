@@ -14,13 +14,17 @@ from collections.abc import Mapping
 _SETTING = re.compile(r"\{setting:(\w+)\}")
 
 
+def worded(text: str, labels: Mapping[str, str] | None = None) -> str:
+    """``text`` with each ``{setting:NAME}`` replaced by ``labels[NAME]`` (else NAME)."""
+    return _SETTING.sub(lambda found: (labels or {}).get(found.group(1), found.group(1)), text)
+
+
 class IyoError(Exception):
     """Base of every error iyo_magic raises on purpose."""
 
     def worded(self, labels: Mapping[str, str] | None = None) -> str:
-        """The message, each ``{setting:NAME}`` replaced by ``labels[NAME]`` (else NAME)."""
-        text = super().__str__()
-        return _SETTING.sub(lambda found: (labels or {}).get(found.group(1), found.group(1)), text)
+        """The message in the words of a front end (see `worded`)."""
+        return worded(super().__str__(), labels)
 
     def __str__(self) -> str:
         return self.worded()

@@ -1,8 +1,10 @@
 """Take a secret typed on a magic line back out of IPython's history.
 
 The cell was stored before the magic ran: in the in-memory history (``In``, ``_ih``,
-``_i``, ``_ii``, ``_iii``, ``_iN``), in the cache waiting for the history database, and
-perhaps already in ``history.sqlite``. Every copy is rewritten with the secret replaced.
+``_i``, ``_ii``, ``_iii``, ``_iN``), in the cache waiting for the history database, perhaps
+already in ``history.sqlite``, in a ``%logstart`` file, and (in a notebook) in the cell itself.
+Every copy is rewritten with the secret replaced, as typed and as IPython's translation of the
+line into Python quotes it.
 """
 
 from __future__ import annotations
@@ -23,11 +25,19 @@ def scrub(text, secrets: list[str]):
     return text
 
 
-def scrub_current_input(shell, secrets: list[str]) -> None:
-    """Replace ``secrets`` by ``<removed>`` in every stored copy of the current cell."""
-    secrets = [s for s in secrets if s]
+def quoted_forms(typed: str) -> list[str]:
+    """``typed`` and the forms it takes inside the Python string literal that IPython makes of a
+    magic line (``get_ipython().run_line_magic('name', '...')``)."""
+    escaped = typed.replace("\\", "\\\\")
+    return list(dict.fromkeys([typed, escaped, escaped.replace("'", "\\'"), escaped.replace('"', '\\"')]))
+
+
+def scrub_current_input(shell, typed: list[str]) -> None:
+    """Replace the ``typed`` words by ``<removed>`` in every stored copy of the current cell."""
+    secrets = [form for word in typed if word for form in quoted_forms(word)]
     if not secrets or shell is None:
         return
+    _scrub_log_file(getattr(shell, "logger", None), secrets)
     history = shell.history_manager
     for entries in (history.input_hist_parsed, history.input_hist_raw):
         if entries:
@@ -41,6 +51,7 @@ def scrub_current_input(shell, secrets: list[str]) -> None:
     for name, value in list(namespace.items()):
         if isinstance(value, str) and _INPUT_VARIABLE.fullmatch(name):
             namespace[name] = scrub(value, secrets)
+    _replace_cell_text(shell)
     if not history.enabled:
         return
     with history.db_input_cache_lock:
@@ -58,3 +69,30 @@ def scrub_current_input(shell, secrets: list[str]) -> None:
                         )
         except sqlite3.Error:
             pass  # no database (e.g. in memory only): the in-memory copies are scrubbed
+
+
+def _scrub_log_file(logger, secrets: list[str]) -> None:
+    """``%logstart`` wrote the cell to its file before the magic ran: rewrite the file."""
+    if logger is None or not getattr(logger, "log_active", False) or getattr(logger, "logfile", None) is None:
+        return
+    try:
+        logger.logfile.flush()
+        with open(logger.logfname, "r+", encoding="utf-8") as log_file:
+            text = log_file.read()
+            cleaned = scrub(text, secrets)
+            if cleaned != text:
+                log_file.seek(0)
+                log_file.write(cleaned)
+                log_file.truncate()
+        logger.logfile.seek(0, 2)  # the logger goes on writing at the (new) end
+    except (OSError, ValueError):
+        pass  # the log file is gone or closed: nothing of it to clean
+
+
+def _replace_cell_text(shell) -> None:
+    """In a notebook, take the words out of the cell the user typed, too."""
+    if getattr(shell, "kernel", None) is None:
+        return
+    cells = shell.history_manager.input_hist_raw
+    if cells:
+        shell.set_next_input(cells[-1], replace=True)

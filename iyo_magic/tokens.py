@@ -16,6 +16,8 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from .durations import describe_remaining
+
 ISSUER = "itsyouonline"
 JWT_ALGORITHM = "ES384"
 
@@ -30,21 +32,6 @@ def split_scopes(text: str | None) -> tuple[str, ...]:
 
 def _aware(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=timezone.utc)
-
-
-def describe_remaining(seconds: float) -> str:
-    """'in 23h59m', 'in 42s' or '3m00s ago'."""
-    past = seconds < 0
-    seconds = int(abs(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        text = f"{hours}h{minutes:02d}m"
-    elif minutes:
-        text = f"{minutes}m{secs:02d}s"
-    else:
-        text = f"{secs}s"
-    return f"{text} ago" if past else f"in {text}"
 
 
 class _MaskedToken(str):

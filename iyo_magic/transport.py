@@ -17,7 +17,7 @@ import requests
 import urllib3
 
 from .errors import ConfigError, OAuthError, TransportError
-from .flows import DEFAULT_TIMEOUT
+from .settings import DEFAULT_TIMEOUT
 
 
 def is_loopback_host(host: str | None) -> bool:

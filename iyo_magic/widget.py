@@ -1,4 +1,4 @@
-"""`LoginForm`: the ipywidgets form, a view over `usecase.login` (no HTTP here).
+"""`LoginForm`: the ipywidgets form, a view over `NotebookLogin.login` (no HTTP, no policy here).
 
 The work runs in a background thread, so the cell returns at once and the kernel stays free;
 the secret leaves its Password field as soon as it is read, so a notebook saved with widget
@@ -12,13 +12,17 @@ import logging
 import queue
 import threading
 import time
+from html import escape
 
 import ipywidgets as w
 
+from . import settings
+from .browser_step import BrowserOptions
 from .card import jwt_card
-from .errors import Cancelled, ConfigError, IyoError
-from .store import TokenStore, summary, variable_names
-from .usecase import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, LoginRequest, load_public_key, login
+from .errors import Cancelled, ConfigError, IyoError, worded
+from .login_flow import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, canonical_flow
+from .namespace import summary, variable_names
+from .notebook_login import BrowserDisplay, NotebookLogin, SecretSource, for_shell, request_from
 
 log = logging.getLogger(__name__)
 
@@ -26,51 +30,118 @@ FLOWS = [
     ("Client credentials (API key)", CLIENT_CREDENTIALS),
     ("Authorization code (log in in the browser)", AUTHORIZATION_CODE),
 ]
+#: What to get: (want_jwt, jwt_only).
+WANTED = [
+    ("Access token and JWT", (True, False)),
+    ("JWT only (one round trip)", (True, True)),
+    ("Access token only", (False, False)),
+]
+#: How this front end names the settings that messages refer to (see `IyoError.worded`).
+FIELD_LABELS = {
+    "client_id": "the Client id field",
+    "secret_var": "the notebook variable named for the secret",
+    "secret_env": "the environment variable named for the secret (default IYO_CLIENT_SECRET)",
+    "validity": "the Validity field",
+    "listen": "the Listen on field (Advanced)",
+    "paste": "'Remote kernel: paste…' (Advanced)",
+    "wait": "the Wait field (Advanced)",
+    "prefix": "the prefix",
+    "browser": "%config IyoMagics.browser",
+    "timeout": "%config IyoMagics.timeout (or IYO_TIMEOUT)",
+    "ca_bundle": "%config IyoMagics.ca_bundle (or IYO_CA_BUNDLE)",
+    "base_url": "the ItsYou.online field (Advanced)",
+    "cockpit_url": "the Cockpit URL field (Advanced)",
+    "redirect_uri": "the Redirect URI field (Advanced)",
+    "jwt_only": "'JWT only'",
+    "want_jwt": "'Access token only'",
+}
 _WIDE = {"description_width": "9em"}
 _ROW = w.Layout(width="36em")
 
 
-def _text(description: str, value: str = "", placeholder: str = "") -> w.Text:
+def _text(description: str, value="", placeholder: str = "") -> w.Text:
+    value = "" if value is None else str(value)
     return w.Text(value=value, description=description, placeholder=placeholder, style=_WIDE, layout=_ROW)
 
 
 class LoginForm:
     """The login form. ``iyo_magic.LoginForm()`` in a notebook, or ``%iyo_token --form``.
 
-    Fields start from the configuration (magic flags, ``%config IyoMagics``, ``IYO_*``).
+    Fields start from the keywords (the magic's flags), then ``%config IyoMagics``, then the
+    ``IYO_*`` environment. An empty secret field takes the secret from the environment (or the
+    notebook variable ``secret_var``), and the form says so under the field.
     """
 
-    def __init__(self, magics=None, *, prefix: str = "iyo", **initial) -> None:
-        if magics is None:
-            magics = _loaded_magics()
-        self.magics = magics
+    def __init__(
+        self,
+        *,
+        prefix: str = "iyo",
+        secret_var: str | None = None,
+        secret_env: str | None = None,
+        no_browser: bool = False,
+        **initial,
+    ) -> None:
+        shell = _shell()
+        self.settings = settings.resolve(shell.config.get("IyoMagics", {}))
+        self.logins: NotebookLogin = for_shell(shell)
         self.prefix = prefix
-        self.store: TokenStore = magics.store
+        self.secret_var, self.secret_env, self.no_browser = secret_var, secret_env, no_browser
         self.result = None
         self.worker: threading.Thread | None = None
         self._cancel = threading.Event()
         self._pasted: queue.Queue[str] = queue.Queue()
 
+        def first(name: str, setting: str | None = None):
+            value = initial.get(name)
+            return value if value not in (None, "") else self.settings.get(setting or name, "")
+
         self.flow = w.Dropdown(
-            options=FLOWS, value=initial.get("flow", CLIENT_CREDENTIALS), description="Flow", style=_WIDE, layout=_ROW
+            options=FLOWS,
+            value=canonical_flow(initial.get("flow") or CLIENT_CREDENTIALS),
+            description="Flow",
+            style=_WIDE,
+            layout=_ROW,
         )
-        self.client_id = _text(
-            "Client id", initial.get("client_id") or magics.client_id, "organization globalid or API key application id"
-        )
+        self.client_id = _text("Client id", first("client_id"), "organization globalid or API key application id")
         self.secret = w.Password(description="Client secret", style=_WIDE, layout=_ROW)
-        self.scope = _text("JWT scope", initial.get("scope", ""), "e.g. user:memberof:ORG (comma-separated)")
-        self.aud = _text("Audience", initial.get("aud", ""), "e.g. ORG, the Cockpit's organization")
-        self.validity = _text("Validity (s)", str(initial.get("validity") or ""), "seconds; empty: 24 h")
-        self.base_url = _text("ItsYou.online", initial.get("base_url") or magics.base_url)
-        self.cockpit_url = _text("Cockpit URL", initial.get("cockpit_url") or magics.cockpit_url)
-        self.redirect_uri = _text("Redirect URI", initial.get("redirect_uri") or magics.redirect_uri)
+        self.secret_note = w.HTML()
+        self.secret_note.add_class("iyo-secret-note")
+        self.scope = _text("JWT scope", initial.get("scope"), "e.g. user:memberof:ORG (comma-separated)")
+        self.aud = _text("Audience", initial.get("aud"), "e.g. ORG, the Cockpit's organization")
+        self.validity = _text("Validity (s)", initial.get("validity"), "seconds; empty: 24 h")
+        self.base_url = _text("ItsYou.online", first("base_url"))
+        self.cockpit_url = _text("Cockpit URL", first("cockpit_url"))
+        self.redirect_uri = _text("Redirect URI", first("redirect_uri"))
+        wanted = (initial.get("want_jwt", True), initial.get("jwt_only", False))
+        self.wanted = w.Dropdown(
+            options=WANTED, value=wanted if wanted in dict(WANTED).values() else (True, False), description="Get"
+        )
+        self.wanted.style, self.wanted.layout = _WIDE, _ROW
+        self.refreshable = w.Checkbox(
+            value=initial.get("refreshable", True), indent=False, description="Refreshable JWT (offline_access)"
+        )
+        self.listen = _text("Listen on", initial.get("listen"), "[127.0.0.1:]PORT; empty: the redirect URI's")
+        self.wait_seconds = _text("Wait (s)", f"{initial.get('wait') or settings.DEFAULT_WAIT:g}")
         self.paste_mode = w.Checkbox(
             value=bool(initial.get("paste")),
             indent=False,
             description="Remote kernel: paste the address the browser ends on",
         )
         self.advanced = w.Accordion(
-            children=[w.VBox([self.base_url, self.cockpit_url, self.redirect_uri, self.paste_mode])]
+            children=[
+                w.VBox(
+                    [
+                        self.base_url,
+                        self.cockpit_url,
+                        self.wanted,
+                        self.refreshable,
+                        self.redirect_uri,
+                        self.listen,
+                        self.wait_seconds,
+                        self.paste_mode,
+                    ]
+                )
+            ]
         )
         self.advanced.set_title(0, "Advanced")
         self.advanced.selected_index = None
@@ -86,17 +157,24 @@ class LoginForm:
         self.paste_box = w.HBox([self.pasted, self.paste_button], layout=w.Layout(display="none"))
         self.message = w.HTML()
         self.card = w.HTML()
-        for widget, name in ((self.message, "iyo-message"), (self.card, "iyo-status"), (self.link, "iyo-link")):
+        for widget, name in (
+            (self.message, "iyo-message"),
+            (self.card, "iyo-status"),
+            (self.link, "iyo-link"),
+            (self.flow, "iyo-flow"),
+        ):
             widget.add_class(name)
 
         self.button.on_click(self._on_submit)
         self.cancel.on_click(self._on_cancel)
         self.paste_button.on_click(self._on_paste)
+        self.secret.observe(lambda _change: self._show_secret_source(), "value")
         self.box = w.VBox(
             [
                 self.flow,
                 self.client_id,
                 self.secret,
+                self.secret_note,
                 self.scope,
                 self.aud,
                 self.validity,
@@ -109,6 +187,7 @@ class LoginForm:
             ],
         )
         self.box.add_class("iyo-form")
+        self._show_secret_source()
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -116,40 +195,82 @@ class LoginForm:
         display(self.box)
 
     # -- reading the form ------------------------------------------------------------------------
-    def _request(self) -> LoginRequest:
-        validity = self.validity.value.strip()
-        if validity and not validity.isdigit():
-            raise ConfigError("validity must be a whole number of seconds")
-        return LoginRequest(
+    def _secret_source(self, typed: str = "") -> SecretSource:
+        return SecretSource(typed=typed, variable=self.secret_var, env=self.secret_env)
+
+    def _show_secret_source(self) -> None:
+        """Under the secret field: where the secret comes from when the field stays empty."""
+        if self.secret.value:
+            self.secret_note.value = ""
+            return
+        try:
+            _, source = self._secret_source().found(self.logins.variables.namespace)
+        except IyoError as exc:
+            source, problem = "", exc.worded(FIELD_LABELS)
+        else:
+            problem = ""
+        if source == "variable":
+            note = f"Empty: the secret is taken from the notebook variable {escape(self.secret_var or '')}."
+        elif source:
+            note = f"Empty: the secret is taken from {escape(source)} in the kernel's environment."
+        else:
+            note = escape(problem)
+        self.secret_note.value = f"<small>{note}</small>" if note else ""
+
+    def _number(self, field: w.Text, kind: type, what: str):
+        text = field.value.strip()
+        if not text:
+            return None
+        try:
+            return kind(text)
+        except ValueError:
+            raise ConfigError(f"{what} must be a {'whole ' if kind is int else ''}number of seconds") from None
+
+    def _request(self):
+        want_jwt, jwt_only = self.wanted.value
+        return request_from(
+            self.settings,
             client_id=self.client_id.value.strip(),
             base_url=self.base_url.value.strip(),
+            redirect_uri=self.redirect_uri.value.strip(),
+            cockpit_url=self.cockpit_url.value.strip(),
             flow=self.flow.value,
             scopes=(self.scope.value,),
             audiences=(self.aud.value,),
-            validity=int(validity) if validity else None,
-            redirect_uri=self.redirect_uri.value.strip(),
-            cockpit_url=self.cockpit_url.value.strip(),
-            public_key=load_public_key(self.magics.jwt_public_key),
-            timeout=self.magics.timeout,
-            ca_bundle=self.magics.ca_bundle or None,
+            validity=self._number(self.validity, int, "validity"),
+            refreshable=self.refreshable.value,
+            want_jwt=want_jwt,
+            jwt_only=jwt_only,
+        )
+
+    def _browser(self) -> BrowserOptions:
+        wait = self._number(self.wait_seconds, float, "Wait")
+        return BrowserOptions(
+            self.settings["browser"],
+            no_browser=self.no_browser,
+            paste=self.paste_mode.value,
+            listen=self.listen.value.strip() or None,
+            wait=settings.DEFAULT_WAIT if wait is None else wait,
         )
 
     # -- events ----------------------------------------------------------------------------------
     def _on_submit(self, _button=None) -> None:
         if self.busy:
             return
-        secret, self.secret.value = self.secret.value, ""  # out of the widget state at once
+        typed, self.secret.value = self.secret.value, ""  # out of the widget state at once
         try:
-            request = self._request()
-            if not secret:
-                raise ConfigError("enter the client secret")
+            request, browser, source = self._request(), self._browser(), self._secret_source(typed)
+            if not source.found(self.logins.variables.namespace)[0]:
+                raise ConfigError("enter the client secret (or set IYO_CLIENT_SECRET in the kernel's environment)")
         except IyoError as exc:
-            self._show_error(exc)
+            self._show_error(exc.worded(FIELD_LABELS))
             return
         self._cancel = threading.Event()
         self._set_busy(True, "Working…")
         self.message.value = ""
-        self.worker = threading.Thread(target=self._work, args=(request, secret), daemon=True, name="iyo-login-form")
+        self.worker = threading.Thread(
+            target=self._work, args=(request, browser, source), daemon=True, name="iyo-login-form"
+        )
         self.worker.start()
 
     def _on_cancel(self, _button=None) -> None:
@@ -172,26 +293,22 @@ class LoginForm:
             self.worker.join(timeout)
 
     # -- the work, in the background -------------------------------------------------------------
-    def _work(self, request: LoginRequest, secret: str) -> None:
+    def _work(self, request, browser: BrowserOptions, source: SecretSource) -> None:
         cancel = self._cancel
+        display = BrowserDisplay(
+            show_link=self._show_link, ask_pasted=self._ask_pasted, notice=self._notice, cancelled=cancel.is_set
+        )
         try:
-            code_grant = self._browser_step(cancel) if request.flow == AUTHORIZATION_CODE else None
-            result = login(
-                request,
-                secret,
-                code_grant=code_grant,
-                on_renew=lambda jwt: self.store.renewed(self.prefix, result, jwt),
-            )
+            outcome = self.logins.login(self.prefix, request, source, browser, display, fresh=True)
             if cancel.is_set():
                 return
-            self.store.store(self.prefix, result)
-            self.result = result
-            self._show_result(result)
-            if result.auth is not None:
-                threading.Thread(target=self._tick, args=(result,), daemon=True, name="iyo-card").start()
+            self.result = outcome.result
+            self._show_result(outcome.result)
+            if outcome.result.auth is not None:
+                threading.Thread(target=self._tick, args=(outcome.result,), daemon=True, name="iyo-card").start()
         except IyoError as exc:
             if not cancel.is_set():
-                self._show_error(exc)
+                self._show_error(exc.worded(FIELD_LABELS))
         except Exception as exc:  # a bug: keep its traceback in the log, show one line here
             log.exception("login form failed")
             self._show_error(f"unexpected error ({type(exc).__name__}); see the kernel log")
@@ -199,22 +316,9 @@ class LoginForm:
             if not cancel.is_set():
                 self._set_busy(False)
             self.paste_box.layout.display = "none"
-
-    def _browser_step(self, cancel: threading.Event):
-        from .codeflow import BrowserStep
-
-        return BrowserStep(
-            show_link=self._show_link,
-            ask_pasted=self._ask_pasted,
-            paste=self.paste_mode.value,
-            open_browser=False,  # the user clicks the link in the form
-            cancelled=cancel.is_set,
-            notice=lambda text: None,
-        )
+            self._show_secret_source()
 
     def _show_link(self, url: str):
-        from html import escape
-
         self.link.value = (
             f'<a href="{escape(url)}" target="_blank" rel="noopener" class="iyo-login-link">'
             "Log in at ItsYou.online</a> — then authorize; this form waits."
@@ -223,9 +327,12 @@ class LoginForm:
             self.paste_box.layout.display = "flex"
 
         def withdraw(note: str) -> None:
-            self.link.value = f"<em>{note}</em>"
+            self.link.value = f"<em>{escape(note)}</em>"
 
         return withdraw
+
+    def _notice(self, text: str) -> None:
+        self.progress.value = escape(worded(text, FIELD_LABELS))
 
     def _ask_pasted(self, prompt: str) -> str:
         self.progress.value = "Paste the address your browser ended on, then Submit."
@@ -246,19 +353,15 @@ class LoginForm:
         self.cancel.layout.display = "" if busy else "none"
         self.progress.value = note
 
-    def _show_error(self, error) -> None:
-        from html import escape
-
-        self.message.value = f"<span style='color:#b00020' class='iyo-error'>{escape(str(error))}</span>"
+    def _show_error(self, text: str) -> None:
+        self.message.value = f"<span style='color:#b00020' class='iyo-error'>{escape(text)}</span>"
 
     def _show_result(self, result) -> None:
-        from html import escape
-
         self.message.value = f"<span class='iyo-success'>{escape(summary(result, self.prefix))}</span>"
         self._render_card(result)
 
     def _render_card(self, result) -> None:
-        if result.jwt is None:
+        if result.auth is None:
             self.card.value = ""
             return
         self.card.value = jwt_card(
@@ -277,13 +380,10 @@ class LoginForm:
                 return
 
 
-def _loaded_magics():
-    """The shell's `IyoMagics` (loading the extension if needed)."""
+def _shell():
     from IPython import get_ipython
 
     shell = get_ipython()
     if shell is None:
         raise ConfigError("LoginForm needs IPython: run it in a notebook")
-    if "IyoMagics" not in shell.magics_manager.registry:
-        shell.extension_manager.load_extension("iyo_magic")
-    return shell.magics_manager.registry["IyoMagics"]
+    return shell

@@ -38,6 +38,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def request_for(code_standins, port=None, **extra):
+    """An Authorization Code request to ``code_standins`` with a loopback redirect URI; and its port."""
+    from iyo_magic import LoginRequest
+
+    port = port or free_port()
+    return LoginRequest(
+        client_id=ORG,
+        base_url=code_standins.iyo_url,
+        flow="code",
+        scopes=(f"user:memberof:{ORG}",),
+        redirect_uri=f"http://127.0.0.1:{port}/callback",
+        cockpit_url=code_standins.cockpit_url,
+        public_key=code_standins.key.public_pem,
+        **extra,
+    ), port
+
+
 @pytest.fixture(autouse=True)
 def clean_iyo_environment(monkeypatch):
     """No test sees the developer's IYO_* variables."""
@@ -80,8 +97,10 @@ def ip():
     shell.config.pop("IyoMagics", None)
     shell.extension_manager.load_extension("iyo_magic")
     from iyo_magic.magic import IyoMagics
+    from iyo_magic.notebook_login import for_shell
 
-    shell.register_magics(IyoMagics)  # a fresh instance: no result cached from another test
+    shell.register_magics(IyoMagics)  # a fresh instance: no setting left by another test
+    for_shell(shell).variables.results.clear()  # no result cached from another test
     yield shell
     shell.reset(new_session=False)
     shell.config.pop("IyoMagics", None)  # %config in one test must not reach the next
@@ -93,6 +112,7 @@ class LoopbackApp:
     def __init__(self, app):
         from werkzeug.serving import make_server
 
+        self.app = app
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.server.daemon_threads = True  # closing does not wait for a deliberately slow answer
         import threading
@@ -191,6 +211,38 @@ class MagicFront(Front):
         return {"access_token": ns.get("iyo_access_token"), "jwt": ns.get("iyo_jwt"), "auth": ns.get("iyo_auth")}
 
 
-@pytest.fixture(params=[ApiFront, MagicFront], ids=["api", "magic"])
+class FormFront(MagicFront):
+    """Logs in through the form: fields filled, the button clicked; an error shown in the form
+    is raised as an `IyoError` with the form's text."""
+
+    def login(self, client_id, secret, o):
+        from html import unescape
+
+        from iyo_magic import IyoError, LoginForm
+
+        key = str(self.standins.public_key_path) if o.public_key == "standin" else (o.public_key or "none")
+        self.ip.run_line_magic("config", f"IyoMagics.jwt_public_key = {key!r}")
+        self.ip.run_line_magic("config", f"IyoMagics.timeout = {o.timeout}")
+        form = LoginForm(
+            client_id=client_id,
+            base_url=o.base_url or self.standins.iyo_url,
+            cockpit_url=self.standins.cockpit_url,
+            scope=",".join(o.scopes),
+            aud=",".join(o.aud),
+            validity=o.validity,
+            refreshable=o.refresh,
+            want_jwt=not o.no_jwt,
+            jwt_only=o.jwt_only,
+        )
+        form.secret.value = secret
+        form.button.click()
+        form.wait()
+        if "iyo-error" in form.message.value:
+            raise IyoError(unescape(form.message.value.split(">", 1)[1].rsplit("<", 1)[0]))
+        ns = self.ip.user_ns
+        return {"access_token": ns.get("iyo_access_token"), "jwt": ns.get("iyo_jwt"), "auth": ns.get("iyo_auth")}
+
+
+@pytest.fixture(params=[ApiFront, MagicFront, FormFront], ids=["api", "magic", "form"])
 def front(request, standins, ip):
     return request.param(standins, ip)

@@ -174,7 +174,7 @@ def test_form_in_a_real_browser(lab, code_standins, tmp_path, ui):
             form.screenshot(path=str(shots / "form.png"))
             form.locator(".iyo-status").screenshot(path=str(shots / "card.png"))
 
-            form.locator(".widget-dropdown select").select_option(label="Authorization code (log in in the browser)")
+            form.locator(".iyo-flow select").select_option(label="Authorization code (log in in the browser)")
             form.get_by_label("JWT scope", exact=True).fill(f"user:memberof:{ORG}")
             form.get_by_label("Audience", exact=True).fill("")
             secret.fill(ORG_SECRET)

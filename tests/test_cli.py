@@ -1,4 +1,4 @@
-"""`iyo-magic serve` as a new user runs it, and the seed document's curl commands against it."""
+"""`iyo-magic serve` as a new user runs it, and the Cockpit docs' curl commands against it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Cockpit stand-in checks JWTs as the g8cockpit does (iyo-protocol.md §6) and serves AYS."""
+"""The Cockpit stand-in checks JWTs as the g8cockpit does (docs/protocol.md, "The Cockpit") and serves AYS."""
 
 from __future__ import annotations
 

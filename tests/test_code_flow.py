@@ -7,25 +7,11 @@ import socket
 import pytest
 
 from iyo_magic import ConfigError, IyoError, LoginRequest, login
-from iyo_magic.callback import parse_pasted
-from iyo_magic.codeflow import BrowserStep
+from iyo_magic.browser_step import BrowserStep
+from iyo_magic.redirect_listener import parse_pasted
 from iyo_magic.server.demo_user import DemoUser
 
-from .conftest import ALICE, BOB, ORG, ORG_SECRET, free_port
-
-
-def request_for(code_standins, port=None, **extra) -> LoginRequest:
-    port = port or free_port()
-    return LoginRequest(
-        client_id=ORG,
-        base_url=code_standins.iyo_url,
-        flow="code",
-        scopes=(f"user:memberof:{ORG}",),
-        redirect_uri=f"http://127.0.0.1:{port}/callback",
-        cockpit_url=code_standins.cockpit_url,
-        public_key=code_standins.key.public_pem,
-        **extra,
-    ), port
+from .conftest import ALICE, BOB, ORG, ORG_SECRET, free_port, request_for
 
 
 class Shown:

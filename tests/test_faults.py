@@ -83,7 +83,7 @@ def test_a_server_that_echoes_what_it_was_sent(ip, logged_in, serve_app):
     message = fails_cleanly(ip, f"--base-url {url} --fresh", "HTTP 400 'Bad Request: grant_type=")
     assert "client_secret=<removed>" in message
     untouched(ip, logged_in)
-    from iyo_magic.flows import jwt_from_access_token
+    from iyo_magic.protocol import jwt_from_access_token
     from iyo_magic.transport import Transport
 
     token = ip.user_ns["iyo_access_token"]

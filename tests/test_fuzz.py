@@ -1,16 +1,23 @@
-"""Fuzzing the magic's option parsing and the paste-back parser (hypothesis)."""
+"""Fuzzing (hypothesis): the magic's option parsing, the paste-back parser, and malformed token
+answers and JWT claims through the magic (under ``%xmode Verbose``) and the form."""
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 from contextlib import redirect_stdout
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
 
-from iyo_magic.callback import parse_pasted
 from iyo_magic.errors import ConfigError
+from iyo_magic.redirect_listener import parse_pasted
+
+from .conftest import ORG_SECRET, LoopbackApp
 
 SECRET = "Zq8-fuzz-secret-3xV"
 OPTIONS = [
@@ -118,3 +125,79 @@ def test_paste_parser_only_answers_or_raises_config_error(text):
         assert len(pasted) < 8 or pasted[:20] not in str(exc)  # the pasted text is never repeated
         return
     assert set(answer) <= {"code", "state", "error"} and ("code" in answer or "error" in answer)
+
+
+# -- malformed answers: token JSON and JWT claims of any shape, through the magic and the form ------
+ACCESS_TOKEN = "tok-Fuzz-AccessToken-41"
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=5,
+)
+TOKENS = st.fixed_dictionaries(
+    {"access_token": st.just(ACCESS_TOKEN)}, optional={"expires_in": JSON, "scope": JSON, "info": JSON}
+)
+CLAIMS = st.fixed_dictionaries(
+    {"iss": st.just("itsyouonline")},
+    optional={key: JSON for key in ("exp", "aud", "scope", "username", "globalid", "azp", "refresh_token")},
+)
+
+
+class ChangingIyo:
+    """An ItsYou.online whose answers each example sets."""
+
+    token: dict = {}
+    claims: dict = {}
+
+    def __call__(self, environ, start_response):
+        from werkzeug.wrappers import Request, Response
+
+        if Request(environ).path.endswith("/access_token"):
+            response = Response(json.dumps(self.token), content_type="application/json")
+        else:
+            parts = [{"alg": "ES384", "typ": "JWT"}, self.claims]
+            encoded = [base64.urlsafe_b64encode(json.dumps(p).encode()).decode().rstrip("=") for p in parts]
+            response = Response(".".join([*encoded, "c2ln"]), content_type="application/jwt")
+        return response(environ, start_response)
+
+
+@pytest.fixture(scope="module")
+def changing_iyo():
+    iyo = ChangingIyo()
+    server = LoopbackApp(iyo)
+    iyo.url = server.url
+    yield iyo
+    server.close()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(token=TOKENS, claims=CLAIMS)
+def test_malformed_answers_through_the_magic_under_xmode_verbose(ip, iyo_env, changing_iyo, token, claims):
+    changing_iyo.token, changing_iyo.claims = token, claims
+    ip.run_line_magic("config", "IyoMagics.jwt_public_key = 'none'")
+    ip.run_line_magic("xmode", "Verbose")
+    try:
+        with capture_output() as captured:
+            result = ip.run_cell(f"%iyo_token --fresh --base-url {changing_iyo.url}")
+    finally:
+        ip.run_line_magic("xmode", "Context")
+    shown = captured.stdout + captured.stderr
+    assert result.error_in_exec is None or isinstance(result.error_in_exec, UsageError), shown
+    assert "Traceback" not in shown and len(shown.strip().splitlines()) == 1, shown
+    assert ACCESS_TOKEN not in shown and ORG_SECRET not in shown and "eyJ" not in shown
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(token=TOKENS, claims=CLAIMS)
+def test_malformed_answers_through_the_form(ip, iyo_env, changing_iyo, token, claims):
+    from iyo_magic import LoginForm
+
+    changing_iyo.token, changing_iyo.claims = token, claims
+    ip.run_line_magic("config", "IyoMagics.jwt_public_key = 'none'")
+    form = LoginForm(base_url=changing_iyo.url)
+    form.button.click()
+    form.wait()
+    shown = form.message.value + form.card.value + form.progress.value
+    assert ("iyo-error" in form.message.value) != ("iyo-success" in form.message.value), shown
+    assert "\n" not in form.message.value and "unexpected error" not in shown, shown
+    assert ACCESS_TOKEN not in shown and ORG_SECRET not in shown and "eyJ" not in shown

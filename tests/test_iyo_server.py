@@ -1,4 +1,4 @@
-"""The ItsYou.online stand-in answers as the real server does (iyo-protocol.md §1-§5)."""
+"""The ItsYou.online stand-in answers as the real server does (docs/protocol.md)."""
 
 from __future__ import annotations
 

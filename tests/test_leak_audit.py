@@ -19,7 +19,7 @@ import pytest
 from iyo_magic.server import Accounts, StandIns
 from iyo_magic.server.accounts import DEMO
 
-from .conftest import free_port
+from .conftest import LoopbackApp, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
@@ -30,6 +30,7 @@ WRONG_IN_FORM = "wrong-form-secret-Audit-9"
 AUDIT_CELLS = [
     "import logging, os\nlogging.basicConfig(filename=os.environ['AUDIT_LOG'], level=logging.DEBUG, force=True)",
     "%load_ext iyo_magic",
+    "%logstart -o {logfile}",
     "%iyo_token --aud cockpit-demo",
     "iyo_jwt",
     "iyo_access_token",
@@ -57,6 +58,23 @@ AUDIT_CELLS = [
     "form2.button.click(); form2.wait(); form2",
     "formed_cockpit.get('/ays/repository').status_code, iyo_cockpit.get('/ays/repository').status_code",
     "%iyo_token --clear -o one",
+    # Verbose tracebacks, values typed where a name belongs, Cockpit errors, second servers.
+    "%xmode Verbose",
+    "%iyo_token --secret-var typed-Secret-Audit-2 -o typed2",
+    "%iyo_token --client-id typed-Secret-Audit-3 --secret-env NOT_SET_IN_AUDIT -o typed3",
+    "%iyo_token --base-url {malformed} --fresh -o malformed",
+    "iyo_cockpit.get('/ays/repository/nope')  # a CockpitError traceback, verbose",
+    "from iyo_magic import CockpitError, CockpitSession\ntry:\n    iyo_cockpit.get('{second}/steal')\n"
+    "except CockpitError as error:\n    print('refused:', error, error.args)",
+    "try:\n    CockpitSession('{echo}/api', iyo_auth).get('/ays/repository')\nexcept CockpitError as error:\n"
+    "    print('echoed:', error, error.args, error.body)",
+    "try:\n    CockpitSession('{redirector}/api', iyo_auth).get('/ays/repository')\nexcept CockpitError as error:\n"
+    "    print('redirected:', error, error.args)",
+    "os.environ['HTTP_PROXY'] = os.environ['ALL_PROXY'] = '{second}'\n%iyo_token --fresh -o proxied\n"
+    "print('through no proxy:', proxied_cockpit.get('/ays/repository').status_code)\n"
+    "del os.environ['HTTP_PROXY'], os.environ['ALL_PROXY']",
+    "%xmode Context",
+    "%logstop",
     "needles = [os.environ['IYO_CLIENT_SECRET'], 'typed-secret-' + 'Audit-42', iyo_jwt.reveal(), "
     "iyo_access_token.reveal()]\nprint('in-memory history findings:', sum(n in cell for cell in In for n in needles))",
 ]
@@ -82,6 +100,10 @@ def audit(tmp_path_factory):
     sign = servers.iyo.sign
     servers.iyo.sign = lambda claims: issued_jwts.append(sign(claims)) or issued_jwts[-1]
     servers.start()
+    second = LoopbackApp(Recorder())  # a proxy, a foreign origin, a redirect target: it must get nothing
+    echo = LoopbackApp(echo_authorization)  # a Cockpit (or proxy) that echoes the request in its error
+    redirector = LoopbackApp(redirect_to(second.url + "/redirected"))
+    malformed = LoopbackApp(malformed_token_answer)
     saved_env = dict(os.environ)
     os.environ.update(servers.environment(with_demo_credentials=True))
     os.environ.update(
@@ -94,7 +116,20 @@ def audit(tmp_path_factory):
         audit_nb = nbformat.v4.new_notebook()
         audit_nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         redirect = f"http://127.0.0.1:{free_port()}/callback"
-        audit_nb.cells = [nbformat.v4.new_code_cell(c.replace("{redirect}", redirect)) for c in AUDIT_CELLS]
+        places = {
+            "{redirect}": redirect,
+            "{logfile}": str(home / "logstart.py"),
+            "{second}": second.url,
+            "{echo}": echo.url,
+            "{redirector}": redirector.url,
+            "{malformed}": malformed.url,
+        }
+        sources = []
+        for cell in AUDIT_CELLS:
+            for place, value in places.items():
+                cell = cell.replace(place, value)
+            sources.append(cell)
+        audit_nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
         audit_nb.cells[0].source = "import re\n" + audit_nb.cells[0].source
         notebooks = [("audit.ipynb", audit_nb)] + [
             (path.name, nbformat.read(path, 4)) for path in sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -120,20 +155,65 @@ def audit(tmp_path_factory):
         forbidden = {
             "demo secret or password": [u["password"] for u in DEMO["users"]]
             + [k["secret"] for o in DEMO["organizations"] + DEMO["users"] for k in o["api_keys"]],
-            "typed or wrong secret": [TYPED, WRONG, WRONG_IN_FORM],
+            "access token of a malformed answer": ["tok-Audit-Malformed-5"],
+            "typed or wrong secret": [TYPED, WRONG, WRONG_IN_FORM, "typed-Secret-Audit-2", "typed-Secret-Audit-3"],
             "access token": list(state.access_tokens),
             "refresh token": list(state.refresh_tokens),
             "authorization code": list(state.codes),
             "state": [grant.state for grant in state.codes.values() if grant.state],
             "JWT": issued_jwts,
         }
-        yield {"home": home, "saved": saved, "records": records, "forbidden": forbidden, "audit": audit_nb}
+        yield {
+            "home": home,
+            "saved": saved,
+            "records": records,
+            "forbidden": forbidden,
+            "audit": audit_nb,
+            "second": second.app,
+        }
     finally:
+        for app in (second, echo, redirector, malformed):
+            app.close()
         os.environ.clear()
         os.environ.update(saved_env)
         servers.stop()
         logging.getLogger().removeHandler(keep)
         logging.getLogger().setLevel(old_level)
+
+
+class Recorder:
+    """Records every request it gets, whole."""
+
+    def __init__(self):
+        self.requests: list[str] = []
+
+    def __call__(self, environ, start_response):
+        from werkzeug.wrappers import Request, Response
+
+        request = Request(environ)
+        self.requests.append(f"{request.method} {request.full_path} {dict(request.headers)} {request.get_data()!r}")
+        return Response("not here", 401)(environ, start_response)
+
+
+def echo_authorization(environ, start_response):
+    from werkzeug.wrappers import Request, Response
+
+    sent = Request(environ).headers.get("Authorization", "")
+    body = f'{{"code": 400, "error": "bad token {sent}"}}'
+    return Response(body, 400, content_type="application/json")(environ, start_response)
+
+
+def redirect_to(location: str):
+    from werkzeug.wrappers import Response
+
+    return Response("", 302, headers={"Location": location})
+
+
+def malformed_token_answer(environ, start_response):
+    from werkzeug.wrappers import Response
+
+    body = '{"access_token": "tok-Audit-Malformed-5", "expires_in": "soon"}'
+    return Response(body, content_type="application/json")(environ, start_response)
 
 
 def findings(text: str, forbidden: dict[str, list[str]], where: str) -> list[str]:
@@ -160,6 +240,8 @@ def channels(audit) -> dict[str, str]:
             rows += connection.execute("SELECT output, '' FROM output_history").fetchall()
         found[f"history database {db.name}"] = "\n".join(f"{a}\n{b}" for a, b in rows)
     found["kernel DEBUG log"] = (home / "kernel.log").read_text() if (home / "kernel.log").exists() else ""
+    found["%logstart file"] = (home / "logstart.py").read_text()
+    found["requests that reached a second server"] = "\n".join(audit["second"].requests)
     for record in audit["records"]:
         if record.name == "traitlets":
             # nbclient's own DEBUG log of every message it exchanges with the kernel: the front
@@ -195,7 +277,18 @@ def test_the_audit_ran_every_path(audit):
         "cleared one_jwt",
         "application/vnd.jupyter.widget-state+json",
         "Variable",
+        "--secret-var NAME: the notebook has no variable of that name",
+        "the token answer is malformed",
+        "refused: iyo_cockpit calls only the Cockpit at",
+        "echoed: Cockpit answered 400 to GET /api/ays/repository: bad token bearer <removed>",
+        "redirected: Cockpit answered 401",
+        "through no proxy: 200",
+        "CockpitError",
     ):
         assert expected in outputs, expected
     assert "(200, 200)" in outputs
+    assert "Traceback" in outputs and "UsageError" in outputs  # verbose tracebacks were shown and searched
+    assert [r.split()[1] for r in audit["second"].requests] == ["/redirected?"]  # only the redirect, bare
+    assert "Authorization" not in audit["second"].requests[0]
+    assert "iyo_token" in (audit["home"] / "logstart.py").read_text()
     assert (audit["home"] / "kernel.log").read_text().count("DEBUG") > 5  # DEBUG logging was really on

@@ -69,7 +69,7 @@ def test_no_refresh(front):
 
 
 def test_default_key_is_the_published_one_and_a_mismatch_is_refused(front):
-    from iyo_magic.flows import PUBLISHED_PUBLIC_KEY
+    from iyo_magic.settings import PUBLISHED_PUBLIC_KEY
 
     with pytest.raises(FAILS, match="signature does not match the configured public key. If the base URL"):
         front.run(ORG, ORG_SECRET, public_key=PUBLISHED_PUBLIC_KEY)

@@ -73,12 +73,12 @@ def test_secret_from_named_env_variable(ip, iyo_env, monkeypatch):
 
 def test_no_secret_and_no_prompt_fails_at_once(ip, iyo_env, monkeypatch):
     monkeypatch.delenv("IYO_CLIENT_SECRET")
-    with pytest.raises(UsageError, match="no client secret for cockpit-demo: set IYO_CLIENT_SECRET"):
+    with pytest.raises(UsageError, match=r"no client secret: set \$IYO_CLIENT_SECRET .*cannot answer a prompt"):
         run(ip, "")
 
 
 def test_secret_var_must_exist(ip, iyo_env):
-    with pytest.raises(UsageError, match="--secret-var: the notebook has no variable of that name"):
+    with pytest.raises(UsageError, match="--secret-var NAME: the notebook has no variable of that name"):
         run(ip, "--secret-var nope")
     ip.user_ns["n"] = 5
     with pytest.raises(UsageError, match="must hold the secret as a non-empty string"):

@@ -88,9 +88,21 @@ def test_bad_input_is_a_clear_error_without_a_request(form, iyo_env, field, valu
     assert sum(iyo_env.iyo.hits.values()) == before
 
 
-def test_missing_secret(form):
+def test_missing_secret(form, monkeypatch):
+    monkeypatch.delenv("IYO_CLIENT_SECRET")
+    form._show_secret_source()
+    assert form.secret_note.value == ""
     form.button.click()
-    assert "enter the client secret" in form.message.value
+    assert "enter the client secret" in form.message.value and form.worker is None
+
+
+def test_empty_secret_field_takes_the_environment_and_says_so(form, ip):
+    assert "taken from $IYO_CLIENT_SECRET in the kernel's environment" in form.secret_note.value
+    form.button.click()
+    form.wait()
+    assert ip.user_ns["iyo_jwt"].globalid == ORG, form.message.value
+    form.secret.value = "typed"
+    assert form.secret_note.value == ""  # a typed secret wins, and the note goes
 
 
 def code_form(ip, code_standins, monkeypatch, **extra):
@@ -102,10 +114,21 @@ def code_form(ip, code_standins, monkeypatch, **extra):
         scope=f"user:memberof:{ORG}",
         client_id=ORG,
         redirect_uri=f"http://127.0.0.1:{port}/callback",
-        **extra,
+        **{"no_browser": True, **extra},  # the test plays the user who clicks the link
     )
     form.secret.value = ORG_SECRET
     return form, port
+
+
+def test_the_form_opens_the_browser_as_the_magic_does(ip, code_standins, monkeypatch):
+    from iyo_magic.server.demo_user import play_user
+
+    user = play_user("alice")
+    ip.run_line_magic("config", "IyoMagics.browser = 'iyo-demo-user'")
+    form, _ = code_form(ip, code_standins, monkeypatch, no_browser=False)
+    form.button.click()
+    form.wait()
+    assert ip.user_ns["iyo_jwt"].username == "alice" and "Signed in" in user.page
 
 
 def login_link(form) -> str:

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..flows import DEFAULT_REDIRECT_URI
+from ..settings import DEFAULT_REDIRECT_URI
 
 DEMO_ORGANIZATION = "cockpit-demo"
 DEMO_CALLBACK_URL = DEFAULT_REDIRECT_URI  # the client's default redirect URI works out of the box
@@ -60,6 +60,55 @@ class AccountsError(ValueError):
     """The accounts file is not of the documented shape."""
 
 
+_TEXT, _FLAG, _TEXTS = "a non-empty string", "true or false", "a list of strings"
+#: The documented shape: each field and what it must hold (required fields first in each list).
+_ORGANIZATION = {"globalid": _TEXT, "api_keys": list}
+_ORG_KEY = {"secret": _TEXT, "label": str, "client_credentials": _FLAG, "callback_url": str}
+_USER = {"username": _TEXT, "password": str, "memberof": _TEXTS, "api_keys": list}
+_USER_KEY = {"applicationid": _TEXT, "secret": _TEXT, "label": str}
+_REQUIRED = {"globalid", "secret", "username", "applicationid"}
+
+
+def _check_fields(item, fields: dict, where: str) -> None:
+    if not isinstance(item, dict):
+        raise AccountsError(f"accounts: {where} must be an object")
+    for name, kind in fields.items():
+        if name not in item:
+            if name in _REQUIRED:
+                raise AccountsError(f"accounts: missing or malformed field '{name}' in {where}")
+            continue
+        value = item[name]
+        ok = (
+            {
+                _TEXT: isinstance(value, str) and bool(value),
+                _FLAG: isinstance(value, bool),
+                _TEXTS: isinstance(value, list) and all(isinstance(v, str) for v in value),
+            }.get(kind)
+            if isinstance(kind, str)
+            else isinstance(value, kind)
+        )
+        if not ok:
+            shown = kind if isinstance(kind, str) else f"a {kind.__name__}"
+            raise AccountsError(f"accounts: {where}.{name} must be {shown}")
+
+
+def check_shape(data) -> None:
+    """Refuse, naming the field, anything but the documented shape (at load, not at first use)."""
+    if not isinstance(data, dict):
+        raise AccountsError("accounts: the file must hold a JSON object")
+    for section, fields, key_fields in (
+        ("organizations", _ORGANIZATION, _ORG_KEY),
+        ("users", _USER, _USER_KEY),
+    ):
+        items = data.get(section, [])
+        if not isinstance(items, list):
+            raise AccountsError(f"accounts: {section} must be a list")
+        for index, item in enumerate(items):
+            _check_fields(item, fields, f"{section}[{index}]")
+            for key_index, key in enumerate(item.get("api_keys", [])):
+                _check_fields(key, key_fields, f"{section}[{index}].api_keys[{key_index}]")
+
+
 @dataclass
 class Accounts:
     organizations: dict[str, Organization]
@@ -67,6 +116,7 @@ class Accounts:
 
     @classmethod
     def from_dict(cls, data: dict) -> Accounts:
+        check_shape(data)
         try:
             organizations = {
                 org["globalid"]: Organization(

@@ -51,8 +51,9 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
 
 
 def serve(options) -> int:
-    from .launch import describe, start_standins, wait_for_interrupt
+    from .launch import describe, start_standins, stop_on_sigterm, wait_for_interrupt
 
+    stop = stop_on_sigterm()
     servers = start_standins(options)
     env = servers.environment(with_demo_credentials=options.accounts is None)
     print(describe(servers, env, demo_accounts=options.accounts is None), flush=True)
@@ -60,7 +61,7 @@ def serve(options) -> int:
         exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
         options.env_file.write_text(exports)
     print("\nServing on loopback; Ctrl+C stops.", flush=True)
-    wait_for_interrupt()
+    wait_for_interrupt(stop)
     servers.stop()
     return 0
 

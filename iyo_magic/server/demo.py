@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .launch import describe, start_standins, wait_for_interrupt
+from .launch import describe, start_standins, stop_on_sigterm, wait_for_interrupt
 
 QUICKSTART = "quickstart.ipynb"
 
@@ -22,13 +22,14 @@ def notebooks_dir() -> Path:
 
 
 def run_demo(options) -> int:
+    stop = stop_on_sigterm()
     servers = start_standins(options)
     env = servers.environment(with_demo_credentials=options.accounts is None)
     print(describe(servers, env, demo_accounts=options.accounts is None), flush=True)
     try:
         if options.execute:
             return execute_quickstart(env)
-        return run_jupyterlab(env, no_browser=options.no_browser)
+        return run_jupyterlab(env, stop, no_browser=options.no_browser)
     finally:
         servers.stop()
 
@@ -62,7 +63,7 @@ def execute_quickstart(env: dict[str, str]) -> int:
     return 0
 
 
-def run_jupyterlab(env: dict[str, str], no_browser: bool) -> int:
+def run_jupyterlab(env: dict[str, str], stop, no_browser: bool) -> int:
     try:
         import jupyterlab  # noqa: F401
     except ImportError:
@@ -89,7 +90,7 @@ def run_jupyterlab(env: dict[str, str], no_browser: bool) -> int:
     lab = subprocess.Popen(command, env={**os.environ, **env}, cwd=folder, start_new_session=True)
     print("\nJupyterLab is starting on the quickstart notebook; Ctrl+C stops it and the stand-ins.", flush=True)
     try:
-        wait_for_interrupt(lab)
+        wait_for_interrupt(stop, lab)
     finally:
         if lab.poll() is None:
             lab.terminate()

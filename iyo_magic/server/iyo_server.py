@@ -1,6 +1,6 @@
 """A local ItsYou.online: the OAuth endpoints as the real server answers them, quirks included.
 
-Reproduced (see ``iyo-protocol.md``): parameters from the query or a form body; the secret in the
+Reproduced (see ``docs/protocol.md``): parameters from the query or a form body; the secret in the
 form or by HTTP Basic; bare ``Bad Request``-style text errors; 400 for a bad secret; org keys get
 ``organization:owner`` and user keys ``user:admin``; the comma-terminated ``scope`` string;
 ``expires_in`` = lifetime - 600; no ``refresh_token`` field; ``response_type=id_token``; codes
@@ -432,9 +432,7 @@ class IyoServer:
         session = secrets.token_urlsafe(24)
         with self._lock:
             self.state.sessions[session] = username
-        endpoint = form.pop("endpoint", "/v1/oauth/authorize")
-        if not endpoint.startswith("/"):
-            endpoint = "/v1/oauth/authorize"
+        endpoint = own_endpoint(form.pop("endpoint", ""))
         response = redirect(endpoint + "?" + urlencode(form))
         response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="Lax", path="/")
         return response
@@ -449,7 +447,7 @@ class IyoServer:
         if request.method == "GET":
             return html(pages.consent_page(user, client_id, scopes, fields))
         decision = fields.pop("decision", "")
-        endpoint = fields.pop("endpoint", "/v1/oauth/authorize")
+        endpoint = own_endpoint(fields.pop("endpoint", ""))
         redirect_uri = unquote(fields.get("redirect_uri", ""))
         if decision != "authorize":
             if not self.valid_redirect_uri(client_id, redirect_uri):
@@ -459,9 +457,16 @@ class IyoServer:
             return redirect(redirect_uri + separator + denied)
         with self._lock:
             self.state.consents.setdefault((user, client_id), set()).update(scopes)
-        if not endpoint.startswith("/"):
-            endpoint = "/v1/oauth/authorize"
         return redirect(endpoint + "?" + urlencode(fields))
+
+
+#: Where the login and consent pages may send the browser on: this server's own pages only
+#: (anything else, ``//elsewhere.example`` included, would make them an open redirect).
+OWN_ENDPOINTS = ("/v1/oauth/authorize", "/authorize")
+
+
+def own_endpoint(value: str) -> str:
+    return value if value in OWN_ENDPOINTS else OWN_ENDPOINTS[0]
 
 
 def redirect(location: str) -> Response:

@@ -55,10 +55,16 @@ def describe(servers: StandIns, env: dict[str, str], demo_accounts: bool) -> str
     return "\n".join(lines)
 
 
-def wait_for_interrupt(child=None) -> None:
-    """Until Ctrl+C or SIGTERM (or ``child`` exits)."""
+def stop_on_sigterm() -> threading.Event:
+    """An event set by SIGTERM; install it before announcing the servers, so that a SIGTERM
+    sent at once still stops them cleanly."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    return stop
+
+
+def wait_for_interrupt(stop: threading.Event, child=None) -> None:
+    """Until Ctrl+C or ``stop`` (or ``child`` exits)."""
     try:
         while not stop.wait(0.5):
             if child is not None and child.poll() is not None:

@@ -29,8 +29,9 @@ class PathOnlyLogHandler(WSGIRequestHandler):
         return super().date_time_string(clock() if clock is not None and timestamp is None else timestamp)
 
     def log_request(self, code="-", size="-") -> None:
-        path = self.path.split("?", 1)[0]
-        log.info("%s %s %s", self.command, path, getattr(code, "value", code))
+        # A malformed request line leaves no path or command: the client still gets its 400.
+        path = getattr(self, "path", "").split("?", 1)[0]
+        log.info("%s %s %s", getattr(self, "command", "-"), path or "-", getattr(code, "value", code))
 
 
 class StandIns:

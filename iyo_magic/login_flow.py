@@ -1,8 +1,8 @@
-"""The one use case both front ends call: settings and a secret in, tokens and an auth out.
+"""A login, for Python users and every front end: a `LoginRequest` and a secret in, a
+`LoginResult` (tokens, a renewing auth, a Cockpit session) out.
 
-`LoginRequest` holds what the user asked for (no secret); `login()` runs the flow and returns a
-`LoginResult` whose `IyoAuth` renews the JWT by the refresh endpoint when it can, and otherwise
-by running the same flow again with the credentials it was created from.
+`LoginRequest` holds what the user asked for (no secret) and checks it; `login()` runs the flow
+(``protocol``), and the result's `IyoAuth` keeps the JWT fresh with a `Renewal`.
 """
 
 from __future__ import annotations
@@ -11,17 +11,20 @@ import hashlib
 import hmac
 import secrets as _secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from . import flows
+from . import protocol
 from .auth import IyoAuth
-from .errors import ConfigError, IyoError, RefreshError
+from .errors import ConfigError
+from .renewal import Renewal
+from .settings import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, MAX_TIMEOUT, PUBLISHED_PUBLIC_KEY
 from .tokens import JWT, AccessToken
-from .transport import DEFAULT_TIMEOUT, Transport, check_url
+from .transport import Transport, check_url
 
-#: No request waits longer than this for its answer, whatever is configured.
-MAX_TIMEOUT = 600.0
+if TYPE_CHECKING:
+    from .cockpit import CockpitSession
 
 CLIENT_CREDENTIALS = "client_credentials"
 AUTHORIZATION_CODE = "authorization_code"
@@ -65,7 +68,7 @@ class LoginRequest:
     """Everything a login needs except the secret. Equal requests are 'identical calls'."""
 
     client_id: str
-    base_url: str = flows.DEFAULT_BASE_URL
+    base_url: str = DEFAULT_BASE_URL
     flow: str = CLIENT_CREDENTIALS
     scopes: tuple[str, ...] = ()
     audiences: tuple[str, ...] = ()
@@ -75,7 +78,7 @@ class LoginRequest:
     jwt_only: bool = False
     redirect_uri: str = ""
     cockpit_url: str = ""
-    public_key: str | None = flows.PUBLISHED_PUBLIC_KEY
+    public_key: str | None = PUBLISHED_PUBLIC_KEY
     timeout: float = DEFAULT_TIMEOUT
     ca_bundle: str | None = None
 
@@ -111,6 +114,17 @@ class LoginResult:
     auth: IyoAuth | None
     secret_fingerprint: str = field(repr=False, default="")
 
+    @cached_property
+    def cockpit(self) -> CockpitSession | None:
+        """A `CockpitSession` on the request's Cockpit URL with this login's auth, when both exist."""
+        if self.auth is None or not self.request.cockpit_url:
+            return None
+        from .cockpit import CockpitSession
+
+        return CockpitSession(
+            self.request.cockpit_url, self.auth, timeout=self.request.timeout, ca_bundle=self.request.ca_bundle
+        )
+
     def is_fresh_for(self, request: LoginRequest, fingerprint: str) -> bool:
         """True when an identical call may reuse this result without any request."""
         if request != self.request or not hmac.compare_digest(fingerprint, self.secret_fingerprint):
@@ -143,56 +157,35 @@ def login(
     if not secret:
         raise ConfigError("empty client secret")
     transport = transport or Transport(timeout=request.timeout, ca_bundle=request.ca_bundle)
+    options = protocol.JwtOptions(
+        request.scopes, request.audiences, request.validity, request.refreshable, request.public_key
+    )
 
     def get_access_token() -> AccessToken:
         if request.flow == AUTHORIZATION_CODE:
             if code_grant is None:
                 raise ConfigError("the authorization_code flow needs a browser step (code_grant)")
             return code_grant(transport, request, secret)
-        return flows.client_credentials(transport, request.base_url, request.client_id, secret)
-
-    options = flows.JwtOptions(
-        request.scopes, request.audiences, request.validity, request.refreshable, request.public_key
-    )
+        return protocol.client_credentials(transport, request.base_url, request.client_id, secret)
 
     def get_jwt(access_token: AccessToken | None) -> JWT:
         if access_token is None:
-            return flows.jwt_by_client_credentials(transport, request.base_url, request.client_id, secret, options)
-        return flows.jwt_from_access_token(transport, request.base_url, access_token, options)
+            return protocol.jwt_by_client_credentials(transport, request.base_url, request.client_id, secret, options)
+        return protocol.jwt_from_access_token(transport, request.base_url, access_token, options)
 
     direct = request.jwt_only and request.flow == CLIENT_CREDENTIALS
     access_token = None if direct else get_access_token()
     if not request.want_jwt:
         return LoginResult(request, access_token, None, None, fingerprint(secret))
     jwt = get_jwt(access_token)
-
-    latest = {"access_token": access_token}
-
-    def renew(old: JWT) -> JWT:
-        """Refresh endpoint if refreshable; else a new JWT from a still-valid access token;
-        else a new login (client credentials only: the code flow needs the user)."""
-        try:
-            if old.refreshable:
-                try:
-                    return flows.refresh_jwt(transport, request.base_url, old, options)
-                except IyoError:
-                    pass  # the refresh token may be gone; fall through to the other ways
-            if direct:
-                return get_jwt(None)
-            token = latest["access_token"]
-            if token is not None and token.expires_in > 60:
-                try:
-                    return get_jwt(token)
-                except IyoError:
-                    pass  # the server may have forgotten the access token; log in again below
-            if request.flow == AUTHORIZATION_CODE:
-                raise RefreshError("the JWT can no longer be renewed without the user; log in in the browser again")
-            token = latest["access_token"] = get_access_token()
-            return get_jwt(token)
-        except RefreshError:
-            raise
-        except IyoError as exc:
-            raise RefreshError(f"could not renew the JWT: {exc}") from None
-
-    auth = IyoAuth(jwt, renew, on_renew=on_renew)
-    return LoginResult(request, None if direct else access_token, jwt, auth, fingerprint(secret))
+    renewal = Renewal(
+        transport,
+        request.base_url,
+        options,
+        access_token=access_token,
+        get_access_token=None if request.flow == AUTHORIZATION_CODE else get_access_token,
+        get_jwt=get_jwt,
+        direct=direct,
+    )
+    auth = IyoAuth(jwt, renewal, on_renew=on_renew)
+    return LoginResult(request, access_token, jwt, auth, fingerprint(secret))

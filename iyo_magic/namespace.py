@@ -1,52 +1,52 @@
-"""Where results land: the notebook's variables ``<prefix>_access_token``, ``_jwt``, ``_auth``,
-``_cockpit``, and the last result per prefix (for identical calls and ``--status``).
+"""`TokenVariables`: the notebook variables a login fills (``<prefix>_access_token``, ``_jwt``,
+``_auth``, ``_cockpit``) and the last result per prefix (for identical calls and ``--status``).
 
-Both front ends (the magic and the form) store through one `TokenStore`, so ``%iyo_token
---status`` shows what the form obtained and the other way round.
+Every front end of one notebook shares one (see ``notebook_login``), so ``%iyo_token --status``
+shows what the form obtained and the other way round.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .tokens import describe_remaining
+from .durations import describe_remaining
 
 if TYPE_CHECKING:
-    from .usecase import LoginResult
+    from .login_flow import LoginResult
+    from .tokens import JWT
 
 SUFFIXES = ("access_token", "jwt", "auth", "cockpit")
 
 
-class TokenStore:
+class TokenVariables:
     def __init__(self, namespace: dict) -> None:
         self.namespace = namespace
         self.results: dict[str, LoginResult] = {}
 
-    def store(self, prefix: str, result: LoginResult) -> list[str]:
+    def put(self, prefix: str, result: LoginResult) -> list[str]:
         """Replace what ``prefix`` held by ``result``; return the variable names set."""
         self.clear(prefix)
         self.results[prefix] = result
-        values = {
-            f"{prefix}_access_token": result.access_token,
-            f"{prefix}_jwt": result.jwt,
-            f"{prefix}_auth": result.auth,
-        }
-        if result.auth is not None and result.request.cockpit_url:
-            from .cockpit import CockpitSession
-
-            values[f"{prefix}_cockpit"] = CockpitSession(
-                result.request.cockpit_url,
-                result.auth,
-                timeout=result.request.timeout,
-                ca_bundle=result.request.ca_bundle,
-            )
-        values = {name: value for name, value in values.items() if value is not None}
+        values = self._values(prefix, result)
         self.namespace.update(values)
         return list(values)
 
-    def renewed(self, prefix: str, result: LoginResult, jwt) -> None:
-        """Keep ``<prefix>_jwt`` current when `IyoAuth` renews, unless a newer login replaced it."""
-        if self.results.get(prefix) is result:
+    def restore(self, prefix: str) -> list[str]:
+        """Put back the variables of ``prefix``'s result that are gone or were replaced (after
+        ``%reset`` or ``del``); return their names."""
+        result = self.results.get(prefix)
+        if result is None:
+            return []
+        missing = {
+            name: value for name, value in self._values(prefix, result).items() if self.namespace.get(name) is not value
+        }
+        self.namespace.update(missing)
+        return list(missing)
+
+    def renewed(self, prefix: str, jwt: JWT) -> None:
+        """Keep ``<prefix>_jwt`` current when an `IyoAuth` renews, if it is ``prefix``'s."""
+        result = self.results.get(prefix)
+        if result is not None and result.auth is not None and result.auth.jwt is jwt:
             result.jwt = jwt
             self.namespace[f"{prefix}_jwt"] = jwt
 
@@ -61,21 +61,26 @@ class TokenStore:
     def status_lines(self, prefix: str) -> list[str]:
         result = self.results.get(prefix)
         if result is None:
-            return [f"nothing stored under {prefix}_*; run %iyo_token first"]
+            return [f"nothing stored under {prefix}_*; log in first"]
         lines = [f"{prefix}_access_token: {result.access_token!r}"] if result.access_token is not None else []
         if result.auth is not None:
             lines.append(f"{prefix}_jwt: {result.auth.jwt!r}")
             lines.append(f"{prefix}_auth: renewed {result.auth.renewals} times")
         return lines
 
+    @staticmethod
+    def _values(prefix: str, result: LoginResult) -> dict:
+        values = {
+            f"{prefix}_access_token": result.access_token,
+            f"{prefix}_jwt": result.auth.jwt if result.auth is not None else None,
+            f"{prefix}_auth": result.auth,
+            f"{prefix}_cockpit": result.cockpit,
+        }
+        return {name: value for name, value in values.items() if value is not None}
+
 
 def variable_names(result: LoginResult, prefix: str) -> list[str]:
-    names = [f"{prefix}_access_token"] if result.access_token is not None else []
-    if result.jwt is not None:
-        names += [f"{prefix}_jwt", f"{prefix}_auth"]
-        if result.request.cockpit_url:
-            names.append(f"{prefix}_cockpit")
-    return names
+    return list(TokenVariables._values(prefix, result))
 
 
 def summary(result: LoginResult, prefix: str) -> str:

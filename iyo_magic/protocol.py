@@ -1,7 +1,7 @@
 """ItsYou.online's OAuth endpoints: one function per grant and endpoint.
 
 Everything this package knows about the real server's protocol and quirks is here, as named
-constants beside the function that needs them (see ``iyo-protocol.md`` in the design notes):
+constants beside the function that needs them (``docs/protocol.md`` gives the source of each):
 
 * errors are bare status texts; a bad client secret is **400**, a refused JWT scope **401**;
 * the access token's ``token_type`` says ``bearer`` but the server wants ``Authorization: token``;
@@ -25,13 +25,6 @@ from .tokens import JWT, AccessToken
 if TYPE_CHECKING:  # flows only receive a transport; importing requests here would slow %load_ext
     from .transport import Transport
 
-DEFAULT_BASE_URL = "https://itsyou.online"
-#: Where the Authorization Code flow asks ItsYou.online to send the browser back, unless configured
-#: (the loopback listener's default port; register it as the API key's callback URL).
-DEFAULT_REDIRECT_URI = "http://127.0.0.1:8976/callback"
-#: Seconds to wait for each HTTP answer, unless configured.
-DEFAULT_TIMEOUT = 10.0
-
 ACCESS_TOKEN_PATH = "/v1/oauth/access_token"
 AUTHORIZE_PATH = "/v1/oauth/authorize"
 JWT_PATH = "/v1/oauth/jwt"
@@ -45,13 +38,6 @@ CODE_LIFETIME_SECONDS = 10
 ACCESS_TOKEN_SCHEME = "token"
 JWT_SCHEME = "bearer"
 
-#: The published itsyou.online JWT signing key (ES384, P-384).
-PUBLISHED_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
-MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAES5X8XrfKdx9gYayFITc89wad4usrk0n2
-7MjiGYvqalizeSWTHEpnd7oea9IQ8T5oJjMVH5cc0H5tFSKilFFeh//wngxIyny6
-6+Vq5t5B0V0Ehy01+2ceEon2Y0XDkIKv
------END PUBLIC KEY-----
-"""
 
 _TOKEN_ENDPOINT_ADVICE = {
     400: "client id or secret rejected (or the request is incomplete); check the client id and "

@@ -1,4 +1,4 @@
-"""The Authorization Code flow's browser step, then the code exchange, for `usecase.login`.
+"""The Authorization Code flow's browser step, then the code exchange, for `login_flow.login`.
 
 1. build the authorize URL with an unguessable ``state`` and show it (and open the browser);
 2. get the answer: the loopback listener catches the redirect, or the user pastes the URL;
@@ -8,18 +8,18 @@
 from __future__ import annotations
 
 import hmac
+import os
 import webbrowser
 from dataclasses import dataclass
 from typing import Callable
 
-from . import flows
-from .callback import CallbackListener, listen_address, parse_pasted
+from . import protocol
 from .errors import ConfigError, OAuthError
+from .redirect_listener import CallbackListener, listen_address, parse_pasted
+from .settings import DEFAULT_WAIT, MAX_WAIT
 from .tokens import AccessToken
 from .transport import Transport
 
-DEFAULT_WAIT = 120.0
-MAX_WAIT = 3600.0
 #: What replaces the login link once the flow is over: the link holds the state, so it goes.
 LINK_WITHDRAWN = "login link removed (it is single-use); run the magic again for a new one"
 
@@ -48,18 +48,18 @@ class BrowserStep:
 
     def __call__(self, transport: Transport, request, secret: str) -> AccessToken:
         """Run the browser step for ``request`` and return the access token."""
-        state = flows.new_state()
-        url = flows.authorize_url(
+        state = protocol.new_state()
+        url = protocol.authorize_url(
             request.base_url,
             request.client_id,
             request.redirect_uri,
-            tuple(s for s in request.scopes if s != flows.OFFLINE_ACCESS),
+            tuple(s for s in request.scopes if s != protocol.OFFLINE_ACCESS),
             state,
         )
 
         def exchange(answer: dict[str, str]) -> AccessToken:
             code = checked_code(answer, state)
-            return flows.exchange_code(
+            return protocol.exchange_code(
                 transport, request.base_url, request.client_id, secret, code, request.redirect_uri, state
             )
 
@@ -91,6 +91,52 @@ class BrowserStep:
             return parse_pasted(text)
         finally:
             withdraw(LINK_WITHDRAWN)
+
+
+REMOTE_MARKERS = ("JUPYTERHUB_API_TOKEN", "BINDER_LAUNCH_HOST", "BINDER_REQUEST", "SSH_CONNECTION")
+
+
+def running_remotely() -> bool:
+    """JupyterHub, Binder or SSH: the user's browser is likely on another machine."""
+    return any(os.environ.get(name) for name in REMOTE_MARKERS)
+
+
+@dataclass(frozen=True)
+class BrowserOptions:
+    """How the browser step runs, the same for every front end: whether and how to open the
+    login link, paste or listen (and where), how long to wait.
+
+    ``setting`` is the ``browser`` setting: '' for the system's browser on a local kernel only
+    (on a remote one it would open on the wrong machine, or hang a console), 'none', or a name
+    registered with Python's `webbrowser` module.
+    """
+
+    setting: str = ""
+    no_browser: bool = False
+    paste: bool = False
+    listen: str | None = None
+    wait: float = DEFAULT_WAIT
+
+    def opener(self) -> tuple[Callable[[str], bool], bool, str]:
+        """(the function that opens a URL, whether to call it, a note for the user or '')."""
+        chosen = self.setting.strip()
+        if chosen == "none" or self.no_browser or self.paste:
+            return webbrowser.open, False, ""
+        if chosen:
+            try:
+                return webbrowser.get(chosen).open, True, ""
+            except webbrowser.Error:
+                raise ConfigError(f"{{setting:browser}}: no browser named {chosen!r}") from None
+        if not running_remotely():
+            return webbrowser.open, True, ""
+        note = (
+            ""
+            if self.listen
+            else (
+                "This kernel seems remote: if your browser cannot reach its 127.0.0.1, stop and choose {setting:paste}."
+            )
+        )
+        return webbrowser.open, False, note
 
 
 def checked_code(answer: dict[str, str], state: str) -> str:

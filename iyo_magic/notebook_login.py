@@ -1,0 +1,176 @@
+"""The one login path of every notebook front end: the magic and the form differ only in how
+they ask. `NotebookLogin.login` owns what they share:
+
+* an identical call while the JWT is valid makes no request (and puts back variables that
+  ``%reset`` or ``del`` removed);
+* where the secret comes from (`SecretSource`: a field, a notebook variable, the environment,
+  else a masked prompt where the front end has one);
+* the browser policy (`BrowserOptions`);
+* storing the results in the notebook (`TokenVariables`) and keeping ``<prefix>_jwt`` current
+  when the auth renews it.
+
+Settings are found the same way for both (`settings.resolve`): flag or field, then
+``%config IyoMagics``, then the environment, then the default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .browser_step import BrowserOptions, BrowserStep
+from .errors import ConfigError
+from .login_flow import AUTHORIZATION_CODE, LoginRequest, LoginResult, fingerprint, load_public_key, login
+from .namespace import TokenVariables
+from .settings import SECRET_ENV
+
+
+@dataclass
+class SecretSource:
+    """Where the client secret comes from, first found first: ``typed`` (a form field), the
+    notebook variable ``variable``, the environment variable ``env`` (default IYO_CLIENT_SECRET);
+    else ``prompt(text)``, a masked prompt, where the front end can answer one."""
+
+    typed: str = ""
+    variable: str | None = None
+    env: str | None = None
+    prompt: Callable[[str], str] | None = None
+
+    def found(self, namespace: dict) -> tuple[str, str]:
+        """(the secret, where it came from) without prompting; ('', '') when there is none."""
+        if self.typed:
+            return self.typed, "typed"
+        if self.variable:
+            value = namespace.get(self.variable)
+            if self.variable not in namespace:
+                raise ConfigError(
+                    "{setting:secret_var}: the notebook has no variable of that name "
+                    "(give the variable's name, not the secret)"
+                )
+            if not isinstance(value, str) or not value:
+                raise ConfigError("{setting:secret_var}: the variable must hold the secret as a non-empty string")
+            return value, "variable"
+        name = self.env or SECRET_ENV
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,100}", name):
+            raise ConfigError("{setting:secret_env}: give the name of an environment variable, not the secret")
+        value = os.environ.get(name, "")
+        return (value, f"${name}") if value else ("", "")
+
+    def asked(self, request: LoginRequest) -> str:
+        """The secret from the prompt; a `ConfigError` that says what to set where there is none."""
+        if self.prompt is None:
+            raise ConfigError(
+                "no client secret: set {setting:secret_env} in the kernel's environment, or use {setting:secret_var}"
+            )
+        secret = self.prompt("Client secret (hidden): ")
+        if not secret:
+            raise ConfigError("no client secret given")
+        return secret
+
+
+@dataclass
+class LoginOutcome:
+    """What `NotebookLogin.login` did: the result, and whether it was an earlier one reused."""
+
+    result: LoginResult
+    reused: bool = False
+    #: Variables of a reused result that had to be put back (after ``%reset`` or ``del``).
+    restored: tuple[str, ...] = ()
+
+
+@dataclass
+class BrowserDisplay:
+    """How a front end takes part in the browser step: it shows the link (and withdraws it),
+    asks for a pasted address, shows notes, and says whether the user cancelled."""
+
+    show_link: Callable[[str], Callable[[str], None]]
+    ask_pasted: Callable[[str], str] | None = None
+    notice: Callable[[str], None] = print
+    cancelled: Callable[[], bool] = lambda: False
+
+
+class NotebookLogin:
+    """The tokens of one notebook and the one call that logs in; `for_shell` gives the shell's."""
+
+    def __init__(self, namespace: dict) -> None:
+        self.variables = TokenVariables(namespace)
+
+    def login(
+        self,
+        prefix: str,
+        request: LoginRequest,
+        secret: SecretSource,
+        browser: BrowserOptions | None = None,
+        display: BrowserDisplay | None = None,
+        *,
+        fresh: bool = False,
+    ) -> LoginOutcome:
+        """Log in (or reuse an identical call's still-valid result) and store the variables."""
+        if not prefix.isidentifier():
+            raise ConfigError("{setting:prefix} must be a valid Python name (letters, digits and _)")
+        value, _ = secret.found(self.variables.namespace)
+        earlier = self.variables.results.get(prefix)
+        if not fresh and earlier is not None:
+            same_secret = fingerprint(value) if value else earlier.secret_fingerprint
+            if earlier.is_fresh_for(request, same_secret):
+                return LoginOutcome(earlier, reused=True, restored=tuple(self.variables.restore(prefix)))
+        code_grant = None
+        if request.flow == AUTHORIZATION_CODE:
+            code_grant = self._browser_step(browser or BrowserOptions(), display)  # settings checked before any prompt
+        value = value or secret.asked(request)
+        result = login(request, value, code_grant=code_grant, on_renew=lambda jwt: self.variables.renewed(prefix, jwt))
+        self.variables.put(prefix, result)
+        return LoginOutcome(result)
+
+    @staticmethod
+    def _browser_step(browser: BrowserOptions, display: BrowserDisplay | None) -> BrowserStep:
+        if display is None:
+            raise ConfigError("the authorization_code flow needs a front end that can show a link")
+        opener, open_browser, note = browser.opener()
+        if note:
+            display.notice(note)
+        return BrowserStep(
+            show_link=display.show_link,
+            ask_pasted=display.ask_pasted,
+            paste=browser.paste,
+            listen=browser.listen,
+            open_browser=open_browser,
+            browser=opener,
+            notice=display.notice,
+            cancelled=display.cancelled,
+            wait=browser.wait,
+        )
+
+
+_BY_SHELL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def for_shell(shell) -> NotebookLogin:
+    """The `NotebookLogin` of an IPython shell's namespace, shared by all its front ends."""
+    logins = _BY_SHELL.get(shell)
+    if logins is None or logins.variables.namespace is not shell.user_ns:
+        logins = _BY_SHELL[shell] = NotebookLogin(shell.user_ns)
+    return logins
+
+
+def request_from(settings: dict[str, Any], **given: Any) -> LoginRequest:
+    """A `LoginRequest` from what a front end was given (flags or fields; None where not
+    given) over ``settings`` (`settings.resolve`)."""
+
+    def pick(name: str) -> Any:
+        value = given.pop(name, None)
+        return settings[name] if value is None else value
+
+    base = {
+        "client_id": pick("client_id"),
+        "base_url": pick("base_url"),
+        "redirect_uri": pick("redirect_uri"),
+        "cockpit_url": pick("cockpit_url"),
+        "public_key": load_public_key(settings["jwt_public_key"]),
+        "timeout": settings["timeout"],
+        "ca_bundle": settings["ca_bundle"] or None,
+    }
+    return LoginRequest(**base, **{k: v for k, v in given.items() if v is not None})

@@ -1,0 +1,78 @@
+"""`Renewal`: how `IyoAuth` gets a new JWT when the one it holds is about to expire.
+
+In order: the refresh endpoint (when the JWT is refreshable); else a new JWT from the access
+token while that is still valid; else the flow again with the credentials the login used
+(client credentials only: the Authorization Code flow needs the user in a browser).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from . import protocol
+from .errors import IyoError, RefreshError
+from .tokens import JWT, AccessToken
+
+if TYPE_CHECKING:
+    from .transport import Transport
+
+#: An access token this close to its expiry is not used to get a JWT.
+ACCESS_TOKEN_MARGIN = 60.0
+
+
+class Renewal:
+    """Callable ``renewal(old_jwt) -> new_jwt``; keeps the newest access token it obtained.
+
+    ``get_access_token`` runs the login's flow again (``None`` when it cannot run without the
+    user); ``get_jwt(access_token)`` asks for a JWT with the login's options, from the access
+    token or (``None``) straight from the client credentials, as a ``direct`` login did.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        base_url: str,
+        options: protocol.JwtOptions,
+        *,
+        access_token: AccessToken | None,
+        get_access_token: Callable[[], AccessToken] | None,
+        get_jwt: Callable[[AccessToken | None], JWT],
+        direct: bool = False,
+    ) -> None:
+        self.transport = transport
+        self.base_url = base_url
+        self.options = options
+        self.access_token = access_token
+        self.get_access_token = get_access_token
+        self.get_jwt = get_jwt
+        self.direct = direct
+
+    def __repr__(self) -> str:
+        return f"<Renewal via {self.base_url}>"
+
+    def __call__(self, old: JWT) -> JWT:
+        try:
+            return self._renew(old)
+        except RefreshError:
+            raise
+        except IyoError as exc:
+            raise RefreshError(f"could not renew the JWT: {exc}") from None
+
+    def _renew(self, old: JWT) -> JWT:
+        if old.refreshable:
+            try:
+                return protocol.refresh_jwt(self.transport, self.base_url, old, self.options)
+            except IyoError:
+                pass  # the refresh token may be gone (revoked, unused 30 days): try the other ways
+        if self.direct:
+            return self.get_jwt(None)
+        token = self.access_token
+        if token is not None and token.expires_in > ACCESS_TOKEN_MARGIN:
+            try:
+                return self.get_jwt(token)
+            except IyoError:
+                pass  # the server may have forgotten the access token: log in again below
+        if self.get_access_token is None:
+            raise RefreshError("the JWT can no longer be renewed without the user; log in in the browser again")
+        self.access_token = self.get_access_token()
+        return self.get_jwt(self.access_token)
