@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-_SETTING = re.compile(r"\{setting:(\w+)\}")
+#: A setting named in a message (compiled on first use: errors are rare).
+_SETTING = r"\{setting:(\w+)\}"
 
 
 def worded(text: str, labels: Mapping[str, str] | None = None) -> str:
     """``text`` with each ``{setting:NAME}`` replaced by ``labels[NAME]`` (else NAME)."""
-    return _SETTING.sub(lambda found: (labels or {}).get(found.group(1), found.group(1)), text)
+    return re.sub(_SETTING, lambda found: (labels or {}).get(found.group(1), found.group(1)), text)
 
 
 class IyoError(Exception):

@@ -7,13 +7,11 @@ adds is its way of asking (flags, a masked prompt) and of answering (one line, o
 
 from __future__ import annotations
 
-import getpass
 import logging
 import sys
 
 from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
-from IPython.core.magic_arguments import parse_argstring
 from traitlets import Float, Unicode, default
 
 from . import settings
@@ -158,7 +156,7 @@ class IyoMagics(Magics):
     # -- the line --------------------------------------------------------------------------------
     def _parse(self, line: str):
         try:
-            return parse_argstring(self.iyo_token, line)
+            return self.iyo_token.parser_for_line().parse_argstring(line)
         except (UsageError, ValueError):  # ValueError: an unbalanced quote
             # argparse's message repeats the offending values, which may be a secret: name
             # only the options, and take anything that could be a secret out of the history.
@@ -187,7 +185,6 @@ class IyoMagics(Magics):
         return {name: getattr(self, name) for name in settings.DEFAULTS}
 
     def _login(self, args, line: str) -> None:
-        from .browser_step import BrowserOptions
         from .notebook_login import BrowserDisplay, SecretSource, request_from
 
         try:
@@ -209,7 +206,7 @@ class IyoMagics(Magics):
                 args.prefix,
                 request,
                 SecretSource(variable=args.secret_var, env=args.secret_env, prompt=self._ask_secret),
-                BrowserOptions(self.browser, args.no_browser, args.paste, args.listen, args.wait),
+                self._browser_options(args),
                 BrowserDisplay(show_link=show_login_link, ask_pasted=self._ask_pasted, notice=self._notice),
                 fresh=args.fresh,
             )
@@ -222,6 +219,14 @@ class IyoMagics(Magics):
             restored = f"; restored {', '.join(outcome.restored)}" if outcome.restored else ""
             text += f" (still valid: no request made{restored}; --fresh to renew)"
         print(text)
+
+    def _browser_options(self, args):
+        """The browser step's options; a client-credentials login never loads that machinery."""
+        if args.flow not in ("authorization_code", "code"):
+            return None
+        from .browser_policy import BrowserOptions
+
+        return BrowserOptions(self.browser, args.no_browser, args.paste, args.listen, args.wait)
 
     def _notice(self, text: str) -> None:
         from .errors import worded
@@ -240,6 +245,8 @@ class IyoMagics(Magics):
 
     def _ask_masked(self, prompt: str, instead: str) -> str:
         """A masked prompt where the front end can answer one; else an error at once."""
+        import getpass
+
         no_prompt = UsageError(f"{instead}; this front end cannot answer a prompt")
         in_kernel = getattr(self.shell, "kernel", None) is not None
         if not in_kernel and not sys.stdin.isatty():

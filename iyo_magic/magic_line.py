@@ -1,17 +1,16 @@
 """The ``%iyo_token`` line: its options (in the groups ``%iyo_token?`` shows), its words as typed,
 and which of them may be a secret that must leave the history.
 
-The options are declared once, here: `with_options` turns them into ``magic_arguments``
-decorators, and `suspicious_words` reads the same table to tell an option's value from a stray
-word, without reaching into argparse.
+The options are declared once, here: `with_options` builds the magic's parser from them, and
+`suspicious_words` reads the same table to tell an option's value from a stray word, without
+reaching into argparse.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
-from IPython.core.magic_arguments import argument, argument_group, magic_arguments
+from IPython.core.magic_arguments import MagicArgumentParser
 
 from .settings import DEFAULT_WAIT, SECRET_ENV
 
@@ -116,20 +115,41 @@ TAKES_VALUE = {
 
 
 def with_options(func: Callable) -> Callable:
-    """Decorate the magic with every option, grouped (``magic_arguments`` applies bottom-up)."""
-    for title, group in reversed(OPTION_GROUPS):
-        for flags, options in reversed(group):
-            func = argument(*flags, **options)(func)
-        func = argument_group(title)(func)
-    return magic_arguments()(func)
+    """Give the magic its options. The parser is built on first use and the full help (the
+    options in their groups) when ``%iyo_token?`` asks (IPython calls ``getdoc()`` first), so
+    ``%load_ext`` does not pay for formatting help that nobody reads."""
+    description = func.__doc__
+    built: list[MagicArgumentParser] = []
+
+    def parser() -> MagicArgumentParser:
+        if not built:
+            built.append(_parser(description))
+        return built[0]
+
+    func.parser_for_line = parser
+    func.getdoc = lambda: parser().format_help()
+    return func
 
 
-@dataclass(frozen=True)
+def _parser(description: str | None) -> MagicArgumentParser:
+    parser = MagicArgumentParser("iyo_token", description=description)
+    for title, group in OPTION_GROUPS:
+        section = parser.add_argument_group(title)
+        for flags, options in group:
+            section.add_argument(*flags, **options)
+    return parser
+
+
 class Word:
     """A word of the line: as typed (quotes, backslashes) and as the shell reads it."""
 
-    typed: str
-    value: str
+    __slots__ = ("typed", "value")
+
+    def __init__(self, typed: str, value: str) -> None:
+        self.typed, self.value = typed, value
+
+    def __repr__(self) -> str:
+        return f"Word({self.typed!r})"
 
 
 def words(line: str) -> list[Word]:

@@ -16,16 +16,17 @@ Settings are found the same way for both (`settings.resolve`): flag or field, th
 from __future__ import annotations
 
 import os
-import re
 import weakref
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from .browser_step import BrowserOptions, BrowserStep
 from .errors import ConfigError
 from .login_flow import AUTHORIZATION_CODE, LoginRequest, LoginResult, fingerprint, load_public_key, login
 from .namespace import TokenVariables
 from .settings import SECRET_ENV
+
+if TYPE_CHECKING:
+    from .browser_policy import BrowserOptions
 
 
 @dataclass
@@ -54,7 +55,7 @@ class SecretSource:
                 raise ConfigError("{setting:secret_var}: the variable must hold the secret as a non-empty string")
             return value, "variable"
         name = self.env or SECRET_ENV
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,100}", name):
+        if not (name.isidentifier() and name.isascii() and len(name) <= 100):
             raise ConfigError("{setting:secret_env}: give the name of an environment variable, not the secret")
         value = os.environ.get(name, "")
         return (value, f"${name}") if value else ("", "")
@@ -71,25 +72,30 @@ class SecretSource:
         return secret
 
 
-@dataclass
 class LoginOutcome:
-    """What `NotebookLogin.login` did: the result, and whether it was an earlier one reused."""
+    """What `NotebookLogin.login` did: the result, whether it was an earlier one reused, and
+    which of a reused result's variables had to be put back (after ``%reset`` or ``del``)."""
 
-    result: LoginResult
-    reused: bool = False
-    #: Variables of a reused result that had to be put back (after ``%reset`` or ``del``).
-    restored: tuple[str, ...] = ()
+    __slots__ = ("result", "reused", "restored")
+
+    def __init__(self, result: LoginResult, reused: bool = False, restored: tuple[str, ...] = ()) -> None:
+        self.result, self.reused, self.restored = result, reused, restored
 
 
-@dataclass
 class BrowserDisplay:
     """How a front end takes part in the browser step: it shows the link (and withdraws it),
     asks for a pasted address, shows notes, and says whether the user cancelled."""
 
-    show_link: Callable[[str], Callable[[str], None]]
-    ask_pasted: Callable[[str], str] | None = None
-    notice: Callable[[str], None] = print
-    cancelled: Callable[[], bool] = lambda: False
+    __slots__ = ("show_link", "ask_pasted", "notice", "cancelled")
+
+    def __init__(
+        self,
+        show_link: Callable[[str], Callable[[str], None]],
+        ask_pasted: Callable[[str], str] | None = None,
+        notice: Callable[[str], None] = print,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.show_link, self.ask_pasted, self.notice, self.cancelled = show_link, ask_pasted, notice, cancelled
 
 
 class NotebookLogin:
@@ -119,14 +125,18 @@ class NotebookLogin:
                 return LoginOutcome(earlier, reused=True, restored=tuple(self.variables.restore(prefix)))
         code_grant = None
         if request.flow == AUTHORIZATION_CODE:
-            code_grant = self._browser_step(browser or BrowserOptions(), display)  # settings checked before any prompt
+            code_grant = self._browser_step(browser, display)  # its settings are checked before any prompt
         value = value or secret.asked(request)
         result = login(request, value, code_grant=code_grant, on_renew=lambda jwt: self.variables.renewed(prefix, jwt))
         self.variables.put(prefix, result)
         return LoginOutcome(result)
 
     @staticmethod
-    def _browser_step(browser: BrowserOptions, display: BrowserDisplay | None) -> BrowserStep:
+    def _browser_step(browser: BrowserOptions | None, display: BrowserDisplay | None):
+        from .browser_policy import BrowserOptions
+        from .browser_step import BrowserStep
+
+        browser = browser or BrowserOptions()
         if display is None:
             raise ConfigError("the authorization_code flow needs a front end that can show a link")
         opener, open_browser, note = browser.opener()

@@ -78,13 +78,14 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), port
 
 
-_JWT_LIKE = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
+#: Anything shaped like a JWT (compiled on first use, on an error path).
+_JWT_LIKE = r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*"
 
 
 def without_credentials(text: str, request: requests.PreparedRequest | None) -> str:
     """``text`` (a server's answer) without anything the request sent as a credential (the
     secret, the code, the Authorization value), URL-encoded or not, nor anything shaped like a JWT."""
-    return _JWT_LIKE.sub("<removed>", _without_what_was_sent(text, request))
+    return re.sub(_JWT_LIKE, "<removed>", _without_what_was_sent(text, request))
 
 
 def first_line(text: str, limit: int = 120) -> str:
@@ -197,7 +198,8 @@ class Transport:
                 f"{what}: got an HTML page where a JWT was expected; check the base URL",
                 status=response.status_code,
             )
-        text = response.text.strip()
+        # A compact JWT is ASCII: no guessing of the body's character set (requests' is slow).
+        text = response.content.decode("ascii", "replace").strip()
         if not text:
             raise OAuthError(f"{what}: got an empty body where a JWT was expected", status=response.status_code)
         return text
@@ -265,4 +267,4 @@ def clock_offset(response: requests.Response) -> float:
 
 def _looks_like_html(response: requests.Response) -> bool:
     kind = response.headers.get("Content-Type", "")
-    return "html" in kind.lower() or response.text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
+    return "html" in kind.lower() or response.content.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))

@@ -17,7 +17,7 @@ from html import escape
 import ipywidgets as w
 
 from . import settings
-from .browser_step import BrowserOptions
+from .browser_policy import BrowserOptions
 from .card import jwt_card
 from .errors import Cancelled, ConfigError, IyoError, worded
 from .login_flow import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, canonical_flow
@@ -113,9 +113,9 @@ class LoginForm:
         self.cockpit_url = _text("Cockpit URL", first("cockpit_url"))
         self.redirect_uri = _text("Redirect URI", first("redirect_uri"))
         wanted = (initial.get("want_jwt", True), initial.get("jwt_only", False))
-        self.wanted = w.Dropdown(
-            options=WANTED, value=wanted if wanted in dict(WANTED).values() else (True, False), description="Get"
-        )
+        if wanted not in dict(WANTED).values():
+            raise ConfigError("{setting:jwt_only} and {setting:want_jwt} contradict each other; use one")
+        self.wanted = w.Dropdown(options=WANTED, value=wanted, description="Get")
         self.wanted.style, self.wanted.layout = _WIDE, _ROW
         self.refreshable = w.Checkbox(
             value=initial.get("refreshable", True), indent=False, description="Refreshable JWT (offline_access)"

@@ -155,3 +155,49 @@ def test_lists_in_any_spelling_are_the_same_call(ip, iyo_env, capsys):
     run(ip, f"--aud {ORG} --aud other --scope organization:owner,")
     assert hits(iyo_env) == before and "no request made" in capsys.readouterr().out
     assert ip.user_ns["iyo_jwt"].audience == (ORG, "other")
+
+
+def test_help_groups_the_options_and_names_each_once(ip):
+    from IPython.core.oinspect import getdoc
+
+    text = getdoc(ip.magics_manager.magics["line"]["iyo_token"])  # what %iyo_token? shows
+    groups = ["flow and credentials:", "JWT:", "browser (authorization_code flow):", "output and state:"]
+    assert [text.index(group) for group in groups] == sorted(text.index(group) for group in groups)
+    assert text.count("client_credentials (cc") == 1 and "{client_credentials,cc" not in text
+
+
+def form_values(ip, line: str) -> dict:
+    from IPython.utils.capture import capture_output
+    from ipywidgets.widgets import widget as widget_module
+
+    with capture_output() as captured:
+        ip.run_line_magic("iyo_token", line)
+    model_id = captured.outputs[0].data["application/vnd.jupyter.widget-view+json"]["model_id"]
+    box = widget_module._instances[model_id]
+    advanced = next(child for child in box.children if child.__class__.__name__ == "Accordion").children[0]
+    fields = [*box.children, *advanced.children]
+    return {child.description: child.value for child in fields if hasattr(child, "value") and child.description}
+
+
+def test_form_takes_every_flag_it_can_honour(ip, iyo_env):
+    values = form_values(
+        ip, "--form --jwt-only --no-refresh --listen 8999 --wait 30 --redirect-uri http://127.0.0.1:8999/cb"
+    )
+    assert values["Get"] == (True, True) and values["Refreshable JWT (offline_access)"] is False
+    assert values["Listen on"] == "8999" and values["Wait (s)"] == "30" and values["Redirect URI"].endswith(":8999/cb")
+    assert form_values(ip, "--form --no-jwt")["Get"] == (False, False)
+
+
+@pytest.mark.parametrize(
+    "line,error",
+    [
+        ("--form --status", "--form and --status ask for different things"),
+        ("--form --clear", "--form and --clear ask for different things"),
+        ("--form --jwt-only --no-jwt", "--jwt-only and --no-jwt contradict each other"),
+    ],
+)
+def test_form_refuses_what_it_cannot_do(ip, iyo_env, line, error):
+    ip.run_line_magic("iyo_token", f"--aud {ORG}")
+    with pytest.raises(UsageError, match=error):
+        ip.run_line_magic("iyo_token", line)
+    assert "iyo_jwt" in ip.user_ns  # --clear did not run either

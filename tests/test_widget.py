@@ -182,3 +182,13 @@ def test_magic_form_is_prefilled_from_its_flags(ip, iyo_env):
     values = {child.description: child.value for child in box.children if hasattr(child, "value")}
     assert values["Audience"] == ORG and values["JWT scope"] == "organization:owner"
     assert values["Validity (s)"] == "60" and values["Client id"] == ORG
+
+
+def test_secret_from_a_named_notebook_variable(ip, iyo_env, monkeypatch):
+    monkeypatch.delenv("IYO_CLIENT_SECRET")
+    ip.user_ns["team_secret"] = ORG_SECRET
+    form = LoginForm(secret_var="team_secret")
+    assert "taken from the notebook variable team_secret" in form.secret_note.value
+    form.button.click()
+    form.wait()
+    assert ip.user_ns["iyo_jwt"].globalid == ORG
