@@ -77,3 +77,8 @@ def load_ipython_extension(ipython) -> None:
 def unload_ipython_extension(ipython) -> None:
     """Remove ``%iyo_token`` (``%unload_ext iyo_magic``); stored variables stay."""
     ipython.magics_manager.magics["line"].pop("iyo_token", None)
+
+
+def _jupyter_server_extension_points() -> list[dict]:
+    """The Jupyter server extension (enabled on install): the browser's way back to a kernel."""
+    return [{"module": "iyo_magic.jupyter_extension"}]

@@ -19,6 +19,8 @@ from .settings import DEFAULT_WAIT, MAX_WAIT
 from .tokens import AccessToken
 from .transport import Transport
 
+#: Registration hints already given in this kernel (the magic says each once).
+_REGISTRATION_TOLD: set[str] = set()
 #: What replaces the login link once the flow is over: the link holds the state, so it goes.
 LINK_WITHDRAWN = "login link removed (it is single-use); run the magic again for a new one"
 
@@ -64,22 +66,36 @@ class BrowserStep:
 
         if self.paste:
             return exchange(self._pasted(url))
-        host, port = listen_address(request.redirect_uri, self.listen)
-        with CallbackListener(port, state, host) as listener:
+        with self._receiver(request.redirect_uri, state) as receiver:
             withdraw = self.show_link(url)
             try:
                 if self.open_browser and not self.browser(url):
                     self.notice("No browser could be opened here: open the link above yourself.")
-                answer = listener.wait(self.wait, request.redirect_uri, self.cancelled)
+                answer = receiver.wait(self.wait, request.redirect_uri, self.cancelled)
             finally:
                 withdraw(LINK_WITHDRAWN)
             try:
                 token = exchange(answer)
             except BaseException:
-                listener.report(succeeded=False)
+                receiver.report(succeeded=False)
                 raise
-            listener.report(succeeded=True)
+            receiver.report(succeeded=True)
             return token
+
+    def _receiver(self, redirect_uri: str, state: str):
+        """Where the browser's answer arrives: this kernel's Jupyter server, when the redirect
+        URI is its callback page (and no --listen says otherwise), else the loopback listener."""
+        from .jupyter_return import ServerHandoff, is_server_callback, registration_hint
+
+        if self.listen is None and is_server_callback(redirect_uri):
+            self.notice("The browser comes back through this Jupyter server.")
+            hint = registration_hint(redirect_uri)
+            if hint not in _REGISTRATION_TOLD:
+                _REGISTRATION_TOLD.add(hint)
+                self.notice(f"Once per API key: register {hint} as its callback URL on ItsYou.online.")
+            return ServerHandoff(state)
+        host, port = listen_address(redirect_uri, self.listen)
+        return CallbackListener(port, state, host)
 
     def _pasted(self, url: str) -> dict[str, str]:
         if self.ask_pasted is None:

@@ -21,9 +21,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import ConfigError
-from .login_flow import AUTHORIZATION_CODE, LoginRequest, LoginResult, fingerprint, load_public_key, login
+from .login_flow import (
+    AUTHORIZATION_CODE,
+    LoginRequest,
+    LoginResult,
+    canonical_flow,
+    fingerprint,
+    load_public_key,
+    login,
+)
 from .namespace import TokenVariables
-from .settings import SECRET_ENV
+from .settings import DEFAULT_REDIRECT_URI, SECRET_ENV
 
 if TYPE_CHECKING:
     from .browser_policy import BrowserOptions
@@ -125,22 +133,23 @@ class NotebookLogin:
                 return LoginOutcome(earlier, reused=True, restored=tuple(self.variables.restore(prefix)))
         code_grant = None
         if request.flow == AUTHORIZATION_CODE:
-            code_grant = self._browser_step(browser, display)  # its settings are checked before any prompt
+            code_grant = self._browser_step(request, browser, display)  # checked before any prompt
         value = value or secret.asked(request)
         result = login(request, value, code_grant=code_grant, on_renew=lambda jwt: self.variables.renewed(prefix, jwt))
         self.variables.put(prefix, result)
         return LoginOutcome(result)
 
     @staticmethod
-    def _browser_step(browser: BrowserOptions | None, display: BrowserDisplay | None):
+    def _browser_step(request: LoginRequest, browser: BrowserOptions | None, display: BrowserDisplay | None):
         from .browser_policy import BrowserOptions
         from .browser_step import BrowserStep
+        from .jupyter_return import is_server_callback
 
         browser = browser or BrowserOptions()
         if display is None:
             raise ConfigError("the authorization_code flow needs a front end that can show a link")
         opener, open_browser, note = browser.opener()
-        if note:
+        if note and not is_server_callback(request.redirect_uri):  # through the server, it can reach it
             display.notice(note)
         return BrowserStep(
             show_link=display.show_link,
@@ -174,6 +183,9 @@ def request_from(settings: dict[str, Any], **given: Any) -> LoginRequest:
         value = given.pop(name, None)
         return settings[name] if value is None else value
 
+    if given.get("redirect_uri") is None and canonical_flow(given.get("flow") or "cc") == AUTHORIZATION_CODE:
+        given["redirect_uri"] = default_redirect_uri(settings)
+
     base = {
         "client_id": pick("client_id"),
         "base_url": pick("base_url"),
@@ -184,3 +196,13 @@ def request_from(settings: dict[str, Any], **given: Any) -> LoginRequest:
         "ca_bundle": settings["ca_bundle"] or None,
     }
     return LoginRequest(**base, **{k: v for k, v in given.items() if v is not None})
+
+
+def default_redirect_uri(settings: dict[str, Any]) -> str:
+    """The configured redirect URI; left at its default, the callback page of the Jupyter server
+    this kernel runs under (when it has the extension), which the user's browser can reach."""
+    if settings["redirect_uri"] != DEFAULT_REDIRECT_URI:
+        return settings["redirect_uri"]
+    from .jupyter_return import server_callback
+
+    return server_callback() or DEFAULT_REDIRECT_URI

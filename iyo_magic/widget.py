@@ -22,7 +22,14 @@ from .card import jwt_card
 from .errors import Cancelled, ConfigError, IyoError, worded
 from .login_flow import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, canonical_flow
 from .namespace import summary, variable_names
-from .notebook_login import BrowserDisplay, NotebookLogin, SecretSource, for_shell, request_from
+from .notebook_login import (
+    BrowserDisplay,
+    NotebookLogin,
+    SecretSource,
+    default_redirect_uri,
+    for_shell,
+    request_from,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +118,7 @@ class LoginForm:
         self.validity = _text("Validity (s)", initial.get("validity"), "seconds; empty: 24 h")
         self.base_url = _text("ItsYou.online", first("base_url"))
         self.cockpit_url = _text("Cockpit URL", first("cockpit_url"))
-        self.redirect_uri = _text("Redirect URI", first("redirect_uri"))
+        self.redirect_uri = _text("Redirect URI", initial.get("redirect_uri") or default_redirect_uri(self.settings))
         wanted = (initial.get("want_jwt", True), initial.get("jwt_only", False))
         if wanted not in dict(WANTED).values():
             raise ConfigError("{setting:jwt_only} and {setting:want_jwt} contradict each other; use one")

@@ -28,6 +28,7 @@ from .conftest import ALICE, ORG, ORG_SECRET, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+BASE_URL = "/user/visitor/"
 JWT_PATTERN = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.")
 LAUNCH_ARGS = [
     "--headless=new",
@@ -73,9 +74,9 @@ def lab(tmp_path_factory, code_standins):
         nbformat.write(notebook, root / f"form-{ui}.ipynb")
     port, token = free_port(), "browser-test-token"
     env = {k: v for k, v in os.environ.items() if not k.startswith("IYO_")}
-    env.update(
-        code_standins.environment(), IYO_CLIENT_ID=ORG, IYO_REDIRECT_URI=f"http://127.0.0.1:{free_port()}/callback"
-    )
+    # No redirect URI is configured: the code flow returns through the Jupyter server (the
+    # extension's callback page), under a base URL as JupyterHub and Binder give one.
+    env.update(code_standins.environment(), IYO_CLIENT_ID=ORG)
     env.update(
         {
             name: str(home / name.lower())
@@ -102,6 +103,7 @@ def lab(tmp_path_factory, code_standins):
             "--ServerApp.port_retries=0",
             f"--ServerApp.token={token}",
             f"--ServerApp.root_dir={root}",
+            f"--ServerApp.base_url={BASE_URL}",
             "--allow-root",
             "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
@@ -110,7 +112,7 @@ def lab(tmp_path_factory, code_standins):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}{BASE_URL.rstrip('/')}"
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -125,6 +127,7 @@ def lab(tmp_path_factory, code_standins):
         "lab": f"{base}/lab/tree/form-lab.ipynb?reset&token={token}",
         "notebook": f"{base}/notebooks/form-notebook.ipynb?token={token}",
         "root": root,
+        "origin": f"http://127.0.0.1:{port}",
     }
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=30)
@@ -188,6 +191,8 @@ def test_form_in_a_real_browser(lab, code_standins, tmp_path, ui):
             login_page.get_by_role("button", name="Log in").click()
             login_page.get_by_role("button", name="Authorize").click()
             login_page.get_by_text("Signed in").wait_for()
+            assert login_page.url.startswith(f"{lab['origin']}{BASE_URL}iyo/callback?")  # back through Jupyter
+            assert "code=" not in login_page.content()
             login_page.close()
             form.locator(".iyo-status").get_by_text("alice").wait_for()
 

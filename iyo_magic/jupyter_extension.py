@@ -1,0 +1,99 @@
+"""The Jupyter server extension: ``{base_url}iyo/callback``, where the browser comes back from
+ItsYou.online when the kernel runs under this server (JupyterHub, Binder, a remote JupyterLab)
+and cannot be reached on its own 127.0.0.1.
+
+The page is authenticated like every other Jupyter page: a callback opened in someone else's
+browser reaches nothing. It hands ``code`` and ``state`` to the kernel waiting for that state
+(``handoff``), once, waits to hear how the login ended, and says so, repeating neither the code
+nor the state. It logs neither (jupyter_server scrubs both from its access log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+from . import handoff
+from .redirect_listener import REPORT_WAIT, answer_page
+
+CALLBACK_PATH = "iyo/callback"
+
+
+class CallbackHandler(JupyterHandler):
+    """``GET {base_url}iyo/callback?code=…&state=…``: the browser's way back to a waiting kernel."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        folder = Path(self.settings["iyo_runtime_dir"])
+        state = self.get_argument("state", "")
+        code, error = self.get_argument("code", ""), self.get_argument("error", "")
+        if not state or handoff.read(handoff.login_file(state, handoff.PENDING, folder)) is None:
+            return self._page(400, "This is not a login that a notebook here is waiting for (it may have ended).")
+        if not code and not error:
+            return self._page(400, "The address holds no answer from ItsYou.online: log in again from the notebook.")
+        answer = {"code": code, "error": error, "state": state}
+        if not handoff.write_private(handoff.login_file(state, handoff.ANSWER, folder), answer, only_once=True):
+            return self._page(409, "This login link was used already: log in again from the notebook.")
+        outcome_file = handoff.login_file(state, handoff.OUTCOME, folder)
+        deadline = time.monotonic() + REPORT_WAIT
+        outcome = None
+        while outcome is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            outcome = handoff.read(outcome_file)
+        handoff.remove(outcome_file)
+        self._page(200, ok=bool(outcome and outcome.get("succeeded")))
+
+    def _page(self, status: int, text: str = "", ok: bool = False) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(answer_page(ok, text))
+
+
+class ServerMarker:
+    """``iyo-server-<pid>.json``: tells this server's kernels that the callback page exists, where
+    (``base_url``), and at which address browsers reach the server (learnt from their requests)."""
+
+    def __init__(self, serverapp) -> None:
+        self.path = handoff.server_file(os.getpid(), Path(serverapp.runtime_dir))
+        self.base_url = serverapp.web_app.settings["base_url"]
+        self.data = {"pid": os.getpid(), "base_url": self.base_url, "url": serverapp.connection_url, "origin": ""}
+        handoff.write_private(self.path, self.data)
+        atexit.register(handoff.remove, self.path)
+
+    def note(self, handler) -> None:
+        """Remember the address of an authenticated browser request to this server's API."""
+        request = handler.request
+        if handler.get_status() >= 400 or not request.path.startswith(url_path_join(self.base_url, "api/")):
+            return
+        scheme = request.headers.get("X-Forwarded-Proto", request.protocol).split(",")[0].strip()
+        host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
+        origin = f"{scheme}://{host}"
+        if origin != self.data["origin"] and urlsplit(origin).hostname:
+            self.data["origin"] = origin
+            handoff.write_private(self.path, self.data)
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    web_app = serverapp.web_app
+    web_app.settings["iyo_runtime_dir"] = serverapp.runtime_dir
+    route = url_path_join(web_app.settings["base_url"], CALLBACK_PATH)
+    web_app.add_handlers(".*$", [(route, CallbackHandler)])
+    marker = ServerMarker(serverapp)
+    logged = web_app.settings.get("log_function")
+
+    def log_and_note(handler) -> None:
+        if logged is not None:
+            logged(handler)
+        marker.note(handler)
+
+    web_app.settings["log_function"] = log_and_note
+    serverapp.log.info("iyo_magic: the Authorization Code flow returns through %s", route)

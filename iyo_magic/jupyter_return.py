@@ -1,0 +1,104 @@
+"""The kernel's side of the return through its Jupyter server (see ``jupyter_extension``).
+
+When the kernel runs under a Jupyter server that has the extension (its ``JPY_PARENT_PID``
+names a server that left an ``iyo-server-<pid>.json``), the Authorization Code flow sends the
+browser back to ``{the server's public address}{base_url}iyo/callback``: the page the user's
+browser can reach on JupyterHub, on Binder and locally. `ServerHandoff` then waits for the
+answer the page hands over, as the loopback listener does.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import time
+from urllib.parse import urlsplit
+
+from . import handoff
+from .errors import Cancelled, NoAnswer
+
+CALLBACK_PATH = "iyo/callback"
+POLL_SECONDS = 0.05
+
+
+def _server() -> dict | None:
+    """The marker of the Jupyter server this kernel runs under, if it has the extension."""
+    parent = os.environ.get("JPY_PARENT_PID", "")
+    if not parent.isdigit():
+        return None
+    try:
+        return handoff.read(handoff.server_file(int(parent)))
+    except ImportError:  # no jupyter_core: not under a Jupyter server
+        return None
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def server_callback() -> str | None:
+    """The redirect URI through this kernel's Jupyter server, or None when there is no such way.
+
+    The public address is JupyterHub's configured public URL when there is one, else the address
+    the user's browser used for the server, else the server's own."""
+    server = _server()
+    if server is None:
+        return None
+    origin = (
+        _origin(os.environ.get("JUPYTERHUB_PUBLIC_URL", ""))
+        or server.get("origin", "")
+        or _origin(server.get("url", ""))
+    )
+    return f"{origin}{server.get('base_url', '/')}{CALLBACK_PATH}" if origin else None
+
+
+def is_server_callback(redirect_uri: str) -> bool:
+    server = _server()
+    return server is not None and urlsplit(redirect_uri).path == f"{server.get('base_url', '/')}{CALLBACK_PATH}"
+
+
+def registration_hint(redirect_uri: str) -> str:
+    """What to register as the API key's callback URL: on JupyterHub, the prefix that covers every
+    user of the hub (ItsYou.online matches by prefix); elsewhere the redirect URI itself."""
+    hub_base = os.environ.get("JUPYTERHUB_BASE_URL")
+    if os.environ.get("JUPYTERHUB_SERVICE_PREFIX") and hub_base:
+        return f"{_origin(redirect_uri)}{hub_base.rstrip('/')}/user/"
+    return redirect_uri
+
+
+class ServerHandoff:
+    """Waits for the answer the Jupyter server's callback page hands over; the same interface
+    as the loopback listener (``wait``, ``report``, ``close``)."""
+
+    def __init__(self, expected_state: str) -> None:
+        handoff.sweep()
+        self.state = expected_state
+        self.pending = handoff.login_file(expected_state, handoff.PENDING)
+        self.answer_file = handoff.login_file(expected_state, handoff.ANSWER)
+        handoff.write_private(self.pending, {"pid": os.getpid(), "since": time.time()})
+
+    def wait(self, timeout: float, redirect_uri: str, cancelled=lambda: False) -> dict[str, str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = handoff.read(self.answer_file)
+            if answer is not None and hmac.compare_digest(str(answer.get("state", "")), self.state):
+                handoff.remove(self.answer_file, self.pending)
+                return {key: str(answer.get(key, "")) for key in ("code", "error", "state") if answer.get(key)}
+            if cancelled():
+                raise Cancelled("cancelled")
+            if time.monotonic() >= deadline:
+                raise NoAnswer(timeout, redirect_uri)
+            time.sleep(POLL_SECONDS)
+
+    def report(self, succeeded: bool) -> None:
+        handoff.write_private(handoff.login_file(self.state, handoff.OUTCOME), {"succeeded": succeeded})
+
+    def close(self) -> None:
+        handoff.remove(self.pending, self.answer_file)
+
+    def __enter__(self) -> ServerHandoff:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

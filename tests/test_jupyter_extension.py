@@ -1,0 +1,184 @@
+"""The Jupyter server extension and the return through it: a real Jupyter server (its base URL
+under ``/user/alice/``, as on JupyterHub and Binder) and the stand-ins, over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from IPython.utils.capture import capture_output
+
+from iyo_magic import handoff
+from iyo_magic.server.demo_user import DemoUser
+
+from .conftest import ALICE, ORG, ORG_SECRET, free_port
+
+pytest.importorskip("jupyter_server")
+TOKEN = "test-server-token-4Gq"
+BASE = "/user/alice/"
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory):
+    """A Jupyter server with the extension enabled as installed (its config data file)."""
+    home = tmp_path_factory.mktemp("jupyter")
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("IYO_", "JUPYTER"))},
+        "HOME": str(home),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        "IPYTHONDIR": str(home / "ipython"),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter_server",
+        "--no-browser",
+        "--allow-root",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.base_url={BASE}",
+        f"--IdentityProvider.token={TOKEN}",
+        f"--ServerApp.root_dir={home}",
+        "--ServerApp.log_level=DEBUG",
+    ]
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}{BASE}"
+    for _ in range(200):
+        try:
+            if requests.get(f"{url}api/status", params={"token": TOKEN}, timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    else:
+        server.kill()
+        raise AssertionError((home / "server.log").read_text()[-3000:])
+    yield {"url": url, "pid": server.pid, "runtime": home / "runtime", "log": home / "server.log"}
+    server.terminate()
+    server.wait(timeout=20)
+    log.close()
+
+
+def callback(jupyter, token=TOKEN, **query):
+    headers = {"Authorization": f"token {token}"} if token else {}
+    return requests.get(
+        f"{jupyter['url']}iyo/callback", params=query, headers=headers, timeout=30, allow_redirects=False
+    )
+
+
+def pending(jupyter, state):
+    handoff.write_private(handoff.login_file(state, handoff.PENDING, jupyter["runtime"]), {"pid": 1})
+
+
+def test_the_server_marks_its_presence_for_its_kernels(jupyter):
+    marker = handoff.read(handoff.server_file(jupyter["pid"], jupyter["runtime"]))
+    assert marker["base_url"] == BASE and marker["origin"].startswith("http://127.0.0.1:")
+    assert oct(handoff.server_file(jupyter["pid"], jupyter["runtime"]).stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_page_needs_the_jupyter_login(jupyter):
+    pending(jupyter, "state-Anon-1")
+    answer = callback(jupyter, token=None, code="code-Anon-1", state="state-Anon-1")
+    assert answer.status_code in (302, 403)
+    assert not handoff.login_file("state-Anon-1", handoff.ANSWER, jupyter["runtime"]).exists()
+
+
+@pytest.mark.parametrize(
+    "query,status,words",
+    [
+        (
+            {"code": "code-Unknown-2", "state": "state-Unknown-2"},
+            400,
+            "not a login that a notebook here is waiting for",
+        ),
+        ({"code": "code-NoState-3"}, 400, "not a login that a notebook here is waiting for"),
+        ({"state": "state-NoCode-4"}, 400, "holds no answer"),
+    ],
+    ids=["unknown-state", "no-state", "no-code"],
+)
+def test_what_the_page_refuses(jupyter, query, status, words):
+    if query.get("state") == "state-NoCode-4":
+        pending(jupyter, "state-NoCode-4")
+    answer = callback(jupyter, **query)
+    assert answer.status_code == status and words in answer.text
+    assert all(value not in answer.text for value in query.values())
+
+
+def test_one_answer_once_and_the_browser_hears_the_outcome(jupyter):
+    state, code = "state-Good-5", "code-Good-5"
+    pending(jupyter, state)
+
+    def kernel():  # what ServerHandoff does: take the answer, then tell how the login ended
+        answer_file = handoff.login_file(state, handoff.ANSWER, jupyter["runtime"])
+        for _ in range(200):
+            answer = handoff.read(answer_file)
+            if answer:
+                assert answer["code"] == code
+                handoff.write_private(
+                    handoff.login_file(state, handoff.OUTCOME, jupyter["runtime"]), {"succeeded": True}
+                )
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=kernel, daemon=True).start()
+    first = callback(jupyter, code=code, state=state)
+    assert first.status_code == 200 and "Signed in" in first.text
+    assert code not in first.text and state not in first.text
+    replay = callback(jupyter, code=code, state=state)
+    assert replay.status_code == 409 and "used already" in replay.text
+    time.sleep(0.2)
+    assert code not in jupyter["log"].read_text() and state not in jupyter["log"].read_text()
+
+
+def test_the_code_flow_returns_through_the_server(ip, jupyter, code_standins, monkeypatch):
+    """As on JupyterHub: the kernel's parent is the server; the login link's redirect URI is the
+    server's callback page, which the user's (authenticated) browser reaches."""
+    import webbrowser
+
+    for name, value in code_standins.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("IYO_CLIENT_ID", ORG)
+    monkeypatch.setenv("IYO_CLIENT_SECRET", ORG_SECRET)
+    monkeypatch.setenv("JPY_PARENT_PID", str(jupyter["pid"]))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(jupyter["runtime"]))
+    pages, threads = [], []
+
+    class SignedInBrowser(webbrowser.BaseBrowser):
+        """Alice's browser: logs in at the stand-in, then follows the redirect with her Jupyter login."""
+
+        def open(self, url, new=0, autoraise=True):
+            def run():
+                user = DemoUser("alice", ALICE["password"], follow=False)
+                user.visit(url)
+                pages.append((user.landed_on, callback_page(user.landed_on)))
+
+            threads.append(threading.Thread(target=run, daemon=True))
+            threads[-1].start()
+            return True
+
+    def callback_page(address):
+        return requests.get(address, headers={"Authorization": f"token {TOKEN}"}, timeout=30).text
+
+    left_before = set(Path(jupyter["runtime"]).glob("iyo-login-*"))
+    webbrowser.register("iyo-test-signed-in", None, SignedInBrowser("iyo-test-signed-in"))
+    ip.run_line_magic("config", "IyoMagics.browser = 'iyo-test-signed-in'")
+    with capture_output() as captured:
+        ip.run_line_magic("iyo_token", f"-f code --scope user:memberof:{ORG}")
+    assert ip.user_ns["iyo_jwt"].username == "alice"
+    threads[0].join(20)  # the page answers once the kernel has said how the login ended
+    landed_on, page = pages[0]
+    assert landed_on.startswith(f"{jupyter['url']}iyo/callback?code=")
+    assert "Signed in" in page and "code=" not in page
+    assert "The browser comes back through this Jupyter server." in captured.stdout
+    assert f"register {jupyter['url']}iyo/callback as its callback URL" in captured.stdout
+    assert set(Path(jupyter["runtime"]).glob("iyo-login-*")) == left_before  # nothing of this login stays
