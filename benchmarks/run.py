@@ -111,6 +111,53 @@ def cold_first_jwt(servers, runs: int) -> float:
     return statistics.median(ours) / statistics.median(theirs)
 
 
+def jupyter_server_startup(runs: int) -> float:
+    """Seconds from launching a Jupyter server to its first answer, with the iyo_magic extension
+    over without it; alternated, medians."""
+    import socket
+    import tempfile
+    from pathlib import Path
+
+    def start(enabled: bool) -> float:
+        with tempfile.TemporaryDirectory() as home, socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+            probe.close()
+            runtime = Path(home) / "runtime"
+            env = {**FRESH_ENV, "HOME": home, "JUPYTER_RUNTIME_DIR": str(runtime), "JUPYTER_CONFIG_DIR": home}
+            command = [
+                sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
+                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+                "--IdentityProvider.token=bench", f"--ServerApp.root_dir={home}",
+                f"--ServerApp.jpserver_extensions={{'iyo_magic': {enabled}}}",
+            ]  # fmt: skip
+            started = time.perf_counter()
+            server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                while True:
+                    try:
+                        status = requests.get(f"http://127.0.0.1:{port}/api/status?token=bench", timeout=5)
+                        if status.ok:
+                            break
+                    except requests.ConnectionError:
+                        time.sleep(0.01)
+                elapsed = time.perf_counter() - started
+                if enabled != any(runtime.glob("iyo-server-*.json")):
+                    raise RuntimeError("the extension was not (or was wrongly) loaded")
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+            return elapsed
+
+    if runs > 1:
+        start(True), start(False)  # untimed: bytecode and caches warm for both
+    ours, theirs = [], []
+    for _ in range(runs):
+        ours.append(start(True))
+        theirs.append(start(False))
+    return statistics.median(ours) / statistics.median(theirs)
+
+
 def request_for(servers, **options) -> LoginRequest:
     return LoginRequest(
         client_id=ORG,
@@ -225,6 +272,8 @@ def main() -> int:
     ratio, widgets = load_cost(3 if quick else 11)
     rows.append(("load cost: %load_ext iyo_magic / import requests", f"{ratio:.2f}", "<= 1.5"))
     rows.append(("ipywidgets imported by %load_ext", "yes" if widgets else "no", "no"))
+    startup = jupyter_server_startup(1 if quick else 9)
+    rows.append(("Jupyter server startup: with the extension / without", f"{startup:.2f}", "<= 1.05"))
     with StandIns() as servers:
         minimums = {
             "access token + JWT": 2,

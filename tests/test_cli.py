@@ -84,9 +84,10 @@ def test_serve_prints_credentials_and_exports(tmp_path):
             "IYO_JWT_PUBLIC_KEY",
             "IYO_CLIENT_ID",
             "IYO_CLIENT_SECRET",
+            "IYO_REDIRECT_URI",
         }
         assert "alice" in text and ALICE_APP in text
-        assert (tmp_path / "env").read_text().count("export ") == 5
+        assert (tmp_path / "env").read_text().count("export ") == 6
         assert env["IYO_BASE_URL"].startswith("http://127.0.0.1:")
         key = Path(env["IYO_JWT_PUBLIC_KEY"]).read_text()
     finally:

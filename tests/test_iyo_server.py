@@ -385,3 +385,13 @@ class TestAuthorizeEndpoint:
         fields = dict(parse_qsl(r.headers["Location"].split("?", 1)[1]))
         r = browser.post(standins.iyo_url + "/authorize", data={**fields, "decision": "decline"}, allow_redirects=False)
         assert r.headers["Location"] == "http://127.0.0.1:8976/callback?error=access_denied&state=s1"
+
+
+def test_the_login_page_shows_the_demo_users_only_with_the_demo_accounts(standins):
+    from iyo_magic.server import Accounts, StandIns
+
+    page = requests.get(standins.iyo_url + "/login", timeout=5).text
+    assert f"<code>alice</code> / <code>{ALICE['password']}</code>" in page
+    own = Accounts.from_dict({"users": [{"username": "carol", "password": "carol-own-password"}]})
+    with StandIns(own) as servers:
+        assert "carol-own-password" not in requests.get(servers.iyo_url + "/login", timeout=5).text

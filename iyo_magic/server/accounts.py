@@ -228,6 +228,17 @@ DEMO = {
 }
 
 
+def demo_passwords(accounts: Accounts) -> list[tuple[str, str]]:
+    """The built-in demo users these accounts hold, with their public demo passwords (so a
+    visitor of a demo, on Binder say, can log in); none for accounts of your own."""
+    found = []
+    for user in DEMO["users"]:
+        known = accounts.users.get(user["username"])
+        if known is not None and _same(known.password, user["password"]):
+            found.append((user["username"], user["password"]))
+    return found
+
+
 def demo_api_key(username: str) -> tuple[str, str]:
     """(applicationid, secret) of a demo user's API key, for training notebooks."""
     for user in DEMO["users"]:

@@ -28,7 +28,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import pages
-from .accounts import Accounts
+from .accounts import Accounts, demo_passwords
 from .keys import SigningKey
 
 ISSUER = "itsyouonline"
@@ -424,11 +424,11 @@ class IyoServer:
 
     def on_login(self, request: Request) -> Response:
         if request.method == "GET":
-            return html(pages.login_page(request.args.to_dict()))
+            return html(pages.login_page(request.args.to_dict(), demo_users=demo_passwords(self.accounts)))
         form = request.form.to_dict()
         username, password = form.pop("username", ""), form.pop("password", "")
         if not self.accounts.check_password(username, password):
-            return html(pages.login_page(form, "Wrong username or password."), 401)
+            return html(pages.login_page(form, "Wrong username or password.", demo_passwords(self.accounts)), 401)
         session = secrets.token_urlsafe(24)
         with self._lock:
             self.state.sessions[session] = username

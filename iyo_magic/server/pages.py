@@ -27,11 +27,15 @@ def _hidden(fields: dict[str, str]) -> str:
     return "".join(f'<input type=hidden name="{escape(k)}" value="{escape(v)}">' for k, v in fields.items())
 
 
-def login_page(query: dict[str, str], error: str = "") -> str:
+def login_page(query: dict[str, str], error: str = "", demo_users: list[tuple[str, str]] = ()) -> str:
+    """The login form; with the built-in demo accounts, their (public) users and passwords too."""
     problem = f"<p class=error role=alert>{escape(error)}</p>" if error else ""
+    demo = "".join(f"<li><code>{escape(user)}</code> / <code>{escape(word)}</code></li>" for user, word in demo_users)
+    if demo:
+        demo = f"<p class=note>Demo users (public demo passwords):</p><ul class=note>{demo}</ul>"
     return _page(
         "Log in to ItsYou.online",
-        f"""{problem}<form method=post action="/login">{_hidden(query)}
+        f"""{problem}{demo}<form method=post action="/login">{_hidden(query)}
 <label for=username>Username</label><input type=text id=username name=username autocomplete=username autofocus>
 <label for=password>Password</label><input type=password id=password name=password autocomplete=current-password>
 <button type=submit>Log in</button></form>""",

@@ -80,15 +80,20 @@ class StandIns:
 
     def environment(self, *, with_demo_credentials: bool = False) -> dict[str, str]:
         """The ``IYO_*`` variables a client needs to use these stand-ins; with
-        ``with_demo_credentials``, also the demo organization's client id and (public) secret."""
+        ``with_demo_credentials``, also the demo organization's client id, (public) secret and
+        registered redirect URI."""
         env = {
             "IYO_BASE_URL": self.iyo_url,
             "IYO_COCKPIT_URL": self.cockpit_url,
             "IYO_JWT_PUBLIC_KEY": str(self.public_key_path),
         }
         if with_demo_credentials:
+            demo_key = DEMO["organizations"][0]["api_keys"][0]
             env["IYO_CLIENT_ID"] = DEMO_ORGANIZATION
-            env["IYO_CLIENT_SECRET"] = DEMO["organizations"][0]["api_keys"][0]["secret"]
+            env["IYO_CLIENT_SECRET"] = demo_key["secret"]
+            # The demo key registers the loopback listener's URL: use it even under a Jupyter
+            # server, whose own callback page the demo key does not know.
+            env["IYO_REDIRECT_URI"] = demo_key["callback_url"]
         return env
 
     def start(self) -> StandIns:
