@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+import requests
 
 from iyo_magic import ConfigError, IyoError, LoginRequest, login
 from iyo_magic.browser_step import BrowserStep
@@ -74,7 +75,7 @@ def test_unregistered_redirect_uri_is_a_400_page_then_a_clear_timeout(code_stand
     )
     browser = DemoUser("alice", ALICE["password"])
     with pytest.raises(IyoError, match=f"redirect URI http://localhost:{port}/callback is not registered"):
-        login(request, ORG_SECRET, code_grant=listener_step(browser, port, wait=2))
+        login(request, ORG_SECRET, code_grant=listener_step(browser, port, wait=1))
     assert "answered 400" in str(browser.error)
 
 
@@ -205,3 +206,22 @@ def test_magic_unknown_browser_name(ip, code_standins, monkeypatch):
     ip.run_line_magic("config", "IyoMagics.browser = 'no-such-browser'")
     with pytest.raises(Exception, match="no browser named 'no-such-browser'"):
         ip.run_line_magic("iyo_token", "-f code")
+
+
+def test_the_stand_in_under_a_jupyterhub_service_prefix():
+    """As a JupyterHub service: the proxy forwards /services/iyo/..., pages and redirects stay under it."""
+    import copy
+
+    from iyo_magic.server import Accounts, StandIns
+    from iyo_magic.server.accounts import DEMO
+
+    accounts = copy.deepcopy(DEMO)
+    accounts["organizations"][0]["api_keys"][0]["callback_url"] = "http://127.0.0.1:"
+    with StandIns(Accounts.from_dict(accounts), prefix="/services/iyo/") as servers:
+        assert servers.iyo_url.endswith("/services/iyo")
+        request, port = request_for(servers)
+        user = DemoUser("alice", ALICE["password"])
+        result = login(request, ORG_SECRET, code_grant=listener_step(user, port))
+        assert result.jwt.username == "alice"
+        page = requests.get(servers.iyo_url + "/login", timeout=5).text
+        assert 'action="/services/iyo/login"' in page

@@ -81,7 +81,13 @@ def pending(jupyter, state):
 
 
 def test_the_server_marks_its_presence_for_its_kernels(jupyter):
-    marker = handoff.read(handoff.server_file(jupyter["pid"], jupyter["runtime"]))
+    requests.get(f"{jupyter['url']}api/status", params={"token": TOKEN}, timeout=5)  # a browser-like request
+    deadline = time.monotonic() + 5
+    while True:  # the address is noted once the request is logged, just after its answer
+        marker = handoff.read(handoff.server_file(jupyter["pid"], jupyter["runtime"]))
+        if marker["origin"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert marker["base_url"] == BASE and marker["origin"].startswith("http://127.0.0.1:")
     assert oct(handoff.server_file(jupyter["pid"], jupyter["runtime"]).stat().st_mode & 0o777) == "0o600"
 

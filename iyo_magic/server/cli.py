@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shlex
 import sys
 from importlib.util import find_spec
@@ -41,6 +42,11 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cockpit-port", type=int, default=DEFAULT_COCKPIT_PORT, help="Cockpit stand-in port (0: any)")
     parser.add_argument(
         "--state-dir", type=Path, default=None, help=f"where the signing key is kept (default {default_state_dir()})"
+    )
+    parser.add_argument(
+        "--prefix",
+        default=os.environ.get("JUPYTERHUB_SERVICE_PREFIX", ""),
+        help="also serve ItsYou.online under this path (default: $JUPYTERHUB_SERVICE_PREFIX, as a JupyterHub service)",
     )
     parser.add_argument(
         "--code-lifetime",

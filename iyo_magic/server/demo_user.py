@@ -56,13 +56,13 @@ class DemoUser(webbrowser.BaseBrowser):
                         self.page = page.read().decode()
                 return
             fields = dict(parse_qsl(urlsplit(location).query, keep_blank_values=True))
-            path = urlsplit(location).path
+            path = urlsplit(location).path[len(urlsplit(server).path) :]  # under a proxy's prefix, too
             if path == "/login":
                 fields.update(username=self.username, password=self.password)
-                status, location = _send(browser, urljoin(url, "/login"), fields)
+                status, location = _send(browser, server + "/login", fields)
             elif path == "/authorize":
                 fields["decision"] = self.decision
-                status, location = _send(browser, urljoin(url, "/authorize"), fields)
+                status, location = _send(browser, server + "/authorize", fields)
             else:
                 status, location = _send(browser, location)
         raise RuntimeError("too many redirects")

@@ -395,7 +395,7 @@ class IyoServer:
         query = request.args.to_dict()
         if not user:
             query["endpoint"] = "/v1/oauth/authorize"
-            return redirect("/login?" + urlencode(query))
+            return redirect(request.script_root + "/login?" + urlencode(query))
         if query.get("response_type") != "code":
             return status(400)
         client_id = query.get("client_id", "")
@@ -407,7 +407,7 @@ class IyoServer:
             consented = self.state.consents.get((user, client_id))
         if consented is None or not set(scopes) <= consented:
             consent = dict(query, scope=",".join(scopes), endpoint="/v1/oauth/authorize")
-            return redirect("/authorize?" + urlencode(consent))
+            return redirect(request.script_root + "/authorize?" + urlencode(consent))
         code = random_token()
         grant = AuthorizationRequest(user, client_id, redirect_uri, query.get("state", ""), scopes, self.clock())
         with self._lock:
@@ -424,28 +424,30 @@ class IyoServer:
 
     def on_login(self, request: Request) -> Response:
         if request.method == "GET":
-            return html(pages.login_page(request.args.to_dict(), demo_users=demo_passwords(self.accounts)))
+            demo = demo_passwords(self.accounts)
+            return html(pages.login_page(request.args.to_dict(), demo_users=demo, root=request.script_root))
         form = request.form.to_dict()
         username, password = form.pop("username", ""), form.pop("password", "")
         if not self.accounts.check_password(username, password):
-            return html(pages.login_page(form, "Wrong username or password.", demo_passwords(self.accounts)), 401)
+            wrong = "Wrong username or password."
+            return html(pages.login_page(form, wrong, demo_passwords(self.accounts), request.script_root), 401)
         session = secrets.token_urlsafe(24)
         with self._lock:
             self.state.sessions[session] = username
         endpoint = own_endpoint(form.pop("endpoint", ""))
-        response = redirect(endpoint + "?" + urlencode(form))
-        response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="Lax", path="/")
+        response = redirect(request.script_root + endpoint + "?" + urlencode(form))
+        response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="Lax", path=request.script_root or "/")
         return response
 
     def on_consent(self, request: Request) -> Response:
         user = self.session_user(request)
         fields = (request.args if request.method == "GET" else request.form).to_dict()
         if not user:
-            return redirect("/login?" + urlencode(fields))
+            return redirect(request.script_root + "/login?" + urlencode(fields))
         client_id = fields.get("client_id", "")
         scopes = split_scopes(fields.get("scope"))
         if request.method == "GET":
-            return html(pages.consent_page(user, client_id, scopes, fields))
+            return html(pages.consent_page(user, client_id, scopes, fields, request.script_root))
         decision = fields.pop("decision", "")
         endpoint = own_endpoint(fields.pop("endpoint", ""))
         redirect_uri = unquote(fields.get("redirect_uri", ""))
@@ -457,7 +459,7 @@ class IyoServer:
             return redirect(redirect_uri + separator + denied)
         with self._lock:
             self.state.consents.setdefault((user, client_id), set()).update(scopes)
-        return redirect(endpoint + "?" + urlencode(fields))
+        return redirect(request.script_root + endpoint + "?" + urlencode(fields))
 
 
 #: Where the login and consent pages may send the browser on: this server's own pages only

@@ -22,6 +22,7 @@ def start_standins(options) -> StandIns:
         iyo_port=options.port,
         cockpit_port=options.cockpit_port,
         code_lifetime=options.code_lifetime,
+        prefix=options.prefix,
     ).start()
 
 

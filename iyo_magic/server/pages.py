@@ -27,28 +27,29 @@ def _hidden(fields: dict[str, str]) -> str:
     return "".join(f'<input type=hidden name="{escape(k)}" value="{escape(v)}">' for k, v in fields.items())
 
 
-def login_page(query: dict[str, str], error: str = "", demo_users: list[tuple[str, str]] = ()) -> str:
-    """The login form; with the built-in demo accounts, their (public) users and passwords too."""
+def login_page(query: dict[str, str], error: str = "", demo_users: list[tuple[str, str]] = (), root: str = "") -> str:
+    """The login form; with the built-in demo accounts, their (public) users and passwords too.
+    ``root`` is the path the stand-in is served under (behind a JupyterHub proxy, say)."""
     problem = f"<p class=error role=alert>{escape(error)}</p>" if error else ""
     demo = "".join(f"<li><code>{escape(user)}</code> / <code>{escape(word)}</code></li>" for user, word in demo_users)
     if demo:
         demo = f"<p class=note>Demo users (public demo passwords):</p><ul class=note>{demo}</ul>"
     return _page(
         "Log in to ItsYou.online",
-        f"""{problem}{demo}<form method=post action="/login">{_hidden(query)}
+        f"""{problem}{demo}<form method=post action="{escape(root)}/login">{_hidden(query)}
 <label for=username>Username</label><input type=text id=username name=username autocomplete=username autofocus>
 <label for=password>Password</label><input type=password id=password name=password autocomplete=current-password>
 <button type=submit>Log in</button></form>""",
     )
 
 
-def consent_page(user: str, client_id: str, scopes: list[str], query: dict[str, str]) -> str:
+def consent_page(user: str, client_id: str, scopes: list[str], query: dict[str, str], root: str = "") -> str:
     items = "".join(f"<li><code>{escape(s)}</code></li>" for s in scopes) or "<li>your identity</li>"
     return _page(
         "Authorize application",
         f"""<p>Logged in as <strong>{escape(user)}</strong>.</p>
 <p><strong>{escape(client_id)}</strong> asks to access:</p><ul>{items}</ul>
-<form method=post action="/authorize">{_hidden(query)}
+<form method=post action="{escape(root)}/authorize">{_hidden(query)}
 <button type=submit name=decision value=authorize>Authorize</button>
 <button type=submit name=decision value=decline>Decline</button></form>""",
     )

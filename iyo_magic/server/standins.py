@@ -34,6 +34,25 @@ class PathOnlyLogHandler(WSGIRequestHandler):
         log.info("%s %s %s", getattr(self, "command", "-"), path or "-", getattr(code, "value", code))
 
 
+class MountedAt:
+    """Serve a WSGI app under ``prefix`` as well as at the root: a JupyterHub proxy forwards the
+    full path (``/services/iyo/v1/...``), which this moves into ``SCRIPT_NAME``, so the app's
+    pages and redirects stay under the prefix."""
+
+    def __init__(self, app, prefix: str) -> None:
+        self.app, self.prefix = app, "/" + prefix.strip("/")
+
+    def __getattr__(self, name: str):
+        return getattr(self.app, name)  # the app's clock, hits, state
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == self.prefix or path.startswith(self.prefix + "/"):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self.prefix
+            environ["PATH_INFO"] = path[len(self.prefix) :] or "/"
+        return self.app(environ, start_response)
+
+
 class StandIns:
     """Both stand-ins; use as a context manager or call `start` and `stop`.
 
@@ -50,6 +69,7 @@ class StandIns:
         iyo_port: int = 0,
         cockpit_port: int = 0,
         code_lifetime: float = 10.0,
+        prefix: str = "",
     ) -> None:
         self._tempdir = None
         if state_dir is None:
@@ -63,6 +83,8 @@ class StandIns:
         self.iyo = IyoServer(self.accounts, self.key, code_lifetime=code_lifetime)
         self.cockpit = CockpitServer(self.organization, self.key.public_pem)
         self._ports = (iyo_port, cockpit_port)
+        #: The path ItsYou.online's stand-in is also served under (a JupyterHub service's prefix).
+        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self._servers: list[BaseWSGIServer] = []
         self._threads: list[threading.Thread] = []
 
@@ -72,7 +94,7 @@ class StandIns:
 
     @property
     def iyo_url(self) -> str:
-        return f"http://{LOOPBACK}:{self._servers[0].server_port}"
+        return f"http://{LOOPBACK}:{self._servers[0].server_port}{self.prefix}"
 
     @property
     def cockpit_url(self) -> str:
@@ -97,7 +119,8 @@ class StandIns:
         return env
 
     def start(self) -> StandIns:
-        for app, port in zip((self.iyo, self.cockpit), self._ports):
+        iyo = MountedAt(self.iyo, self.prefix) if self.prefix else self.iyo
+        for app, port in zip((iyo, self.cockpit), self._ports):
             server = make_server(LOOPBACK, port, app, threaded=True, request_handler=PathOnlyLogHandler)
             server.daemon_threads = True
             thread = threading.Thread(
