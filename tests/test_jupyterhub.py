@@ -137,21 +137,27 @@ def log_in(browser, hub, user):
     return context, page
 
 
-def run_login_notebook(hub, user, page):
-    """Once ``user``'s server is up: run the login notebook; return its panel and the login link."""
+def open_login_notebook(hub, user, page):
+    """Once ``user``'s server is up: open the login notebook."""
     page.wait_for_url(re.compile(f"/user/{user}/"))
     page.goto(f"{hub['url']}/user/{user}/lab/tree/login.ipynb?reset")
+
+
+def run_login_notebook(page):
+    """Run the open notebook; return its panel and the login link it shows."""
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     panel.wait_for()
-    page.wait_for_function(
+    page.wait_for_function(  # a kernel, and it is idle (a Run All sent earlier can be lost)
         "() => [...document.querySelectorAll('.jp-KernelName')].some(e => !/No Kernel/.test(e.textContent))"
+        " && [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator')]"
+        ".some(e => e.getAttribute('data-status') === 'idle')"
     )
     link = panel.locator("a", has_text="Log in at ItsYou.online")
-    for _ in range(3):  # a Run All sent while the kernel still starts can be lost
+    for _ in range(3):  # and should it still be lost, once more
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator('[data-command="runmenu:run-all"]').click()
         try:
-            link.wait_for(timeout=8_000)
+            link.wait_for(timeout=6_000)
             break
         except playwright.TimeoutError:
             continue
@@ -162,9 +168,12 @@ def test_a_class_logs_in_through_the_hub(hub):
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         try:
+            # Both log in, both servers and kernels start, at once.
             (alice, alice_page), (bob, bob_page) = log_in(browser, hub, "alice"), log_in(browser, hub, "bob")
-            alice_panel, alice_link = run_login_notebook(hub, "alice", alice_page)  # both servers start at once
-            bob_panel, bob_link = run_login_notebook(hub, "bob", bob_page)
+            open_login_notebook(hub, "alice", alice_page)
+            open_login_notebook(hub, "bob", bob_page)
+            alice_panel, alice_link = run_login_notebook(alice_page)
+            bob_panel, bob_link = run_login_notebook(bob_page)
             assert (
                 f"redirect_uri={requests.utils.quote(hub['url'], safe='')}%2Fuser%2Falice%2Fiyo%2Fcallback"
                 in alice_link
