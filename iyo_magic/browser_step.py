@@ -51,7 +51,7 @@ class BrowserStep:
         """Run the browser step for ``request`` and return the access token."""
         state = protocol.new_state()
         url = protocol.authorize_url(
-            request.base_url,
+            (request.login_base_url or request.base_url).rstrip("/"),
             request.client_id,
             request.redirect_uri,
             tuple(s for s in request.scopes if s != protocol.OFFLINE_ACCESS),

@@ -58,6 +58,59 @@ class CallbackHandler(JupyterHandler):
         self.finish(answer_page(ok, text))
 
 
+STANDIN_PATH = "iyo/standin"
+#: What passes between the browser and the stand-in, each way.
+_TO_STANDIN = ("Content-Type", "Cookie", "Accept")
+_FROM_STANDIN = ("Content-Type", "Location", "Set-Cookie", "Cache-Control")
+
+
+class StandinProxyHandler(JupyterHandler):
+    """``{base_url}iyo/standin/…``: the local ItsYou.online stand-in's login and consent pages,
+    for a browser that can reach nothing but this server (a Binder visitor). Active only where
+    the server was started with ``IYO_STANDIN_URL`` (binder/start sets it); the stand-in serves
+    under the same path (``iyo-magic serve --prefix``), and is told the browser's address."""
+
+    def check_xsrf_cookie(self) -> None:
+        """The stand-in's own forms post here; they carry no Jupyter XSRF token (and need none:
+        the stand-in is a demo server with its own session)."""
+
+    @web.authenticated
+    async def get(self, path: str = "") -> None:
+        await self._forward()
+
+    @web.authenticated
+    async def post(self, path: str = "") -> None:
+        await self._forward()
+
+    async def _forward(self) -> None:
+        from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+
+        standin = os.environ.get("IYO_STANDIN_URL", "").rstrip("/")
+        if not standin:
+            raise web.HTTPError(404)
+        headers = {name: self.request.headers[name] for name in _TO_STANDIN if name in self.request.headers}
+        headers["X-Forwarded-Host"] = self.request.headers.get("X-Forwarded-Host", self.request.host)
+        headers["X-Forwarded-Proto"] = self.request.headers.get("X-Forwarded-Proto", self.request.protocol)
+        try:
+            answer = await AsyncHTTPClient().fetch(
+                standin + self.request.uri,
+                method=self.request.method,
+                headers=headers,
+                body=self.request.body if self.request.method == "POST" else None,
+                follow_redirects=False,
+                raise_error=False,
+                request_timeout=30,
+            )
+        except (OSError, HTTPClientError):
+            raise web.HTTPError(502, "the ItsYou.online stand-in does not answer") from None
+        self.set_status(answer.code)
+        for name in _FROM_STANDIN:
+            values = answer.headers.get_list(name)
+            for value in values if name == "Set-Cookie" else values[:1]:
+                (self.add_header if name == "Set-Cookie" else self.set_header)(name, value)
+        self.finish(answer.body or b"")
+
+
 class ServerMarker:
     """``iyo-server-<pid>.json``: tells this server's kernels that the callback page exists, where
     (``base_url``), and at which address browsers reach the server (learnt from their requests)."""
@@ -86,7 +139,8 @@ def _load_jupyter_server_extension(serverapp) -> None:
     web_app = serverapp.web_app
     web_app.settings["iyo_runtime_dir"] = serverapp.runtime_dir
     route = url_path_join(web_app.settings["base_url"], CALLBACK_PATH)
-    web_app.add_handlers(".*$", [(route, CallbackHandler)])
+    standin = url_path_join(web_app.settings["base_url"], STANDIN_PATH)
+    web_app.add_handlers(".*$", [(route, CallbackHandler), (standin + "(/.*)?", StandinProxyHandler)])
     marker = ServerMarker(serverapp)
     logged = web_app.settings.get("log_function")
 

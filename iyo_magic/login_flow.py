@@ -81,6 +81,9 @@ class LoginRequest:
     public_key: str | None = PUBLISHED_PUBLIC_KEY
     timeout: float = DEFAULT_TIMEOUT
     ca_bundle: str | None = None
+    #: Where the browser opens ItsYou.online's login page, when not at ``base_url`` (a stand-in
+    #: reached through the Jupyter server, on Binder); a path is taken relative to the notebook's page.
+    login_base_url: str = ""
 
     def __post_init__(self) -> None:
         # "a,b", "a b" and repeated options all mean a list: one normal form, so equal calls compare equal.
@@ -92,6 +95,8 @@ class LoginRequest:
         object.__setattr__(self, "base_url", check_url(self.base_url, "base URL"))
         if self.cockpit_url:
             object.__setattr__(self, "cockpit_url", check_url(self.cockpit_url, "Cockpit URL"))
+        if self.login_base_url and not self.login_base_url.startswith("/"):
+            object.__setattr__(self, "login_base_url", check_url(self.login_base_url, "login page URL"))
         if self.validity is not None and (
             isinstance(self.validity, bool) or not isinstance(self.validity, int) or self.validity <= 0
         ):

@@ -66,6 +66,9 @@ class IyoMagics(Magics):
     ca_bundle = Unicode(
         help="CA bundle file for a server with a private CA (env IYO_CA_BUNDLE; REQUESTS_CA_BUNDLE also works)."
     ).tag(config=True)
+    login_base_url = Unicode(
+        help="Where the browser opens ItsYou.online's login page when not at base_url (env IYO_LOGIN_BASE_URL)."
+    ).tag(config=True)
     browser = Unicode(
         "",
         help="Which browser opens the login link: '' for the system's (local kernels only), 'none', "
@@ -95,6 +98,10 @@ class IyoMagics(Magics):
     @default("ca_bundle")
     def _default_ca_bundle(self) -> str:
         return settings.from_environment("ca_bundle")
+
+    @default("login_base_url")
+    def _default_login_base_url(self) -> str:
+        return settings.from_environment("login_base_url")
 
     @default("timeout")
     def _default_timeout(self) -> float:
@@ -187,6 +194,8 @@ class IyoMagics(Magics):
     def _login(self, args, line: str) -> None:
         from .notebook_login import BrowserDisplay, SecretSource, request_from
 
+        links = LoginLinks()
+
         try:
             request = request_from(
                 self._settings(),
@@ -207,13 +216,18 @@ class IyoMagics(Magics):
                 request,
                 SecretSource(variable=args.secret_var, env=args.secret_env, prompt=self._ask_secret),
                 self._browser_options(args),
-                BrowserDisplay(show_link=show_login_link, ask_pasted=self._ask_pasted, notice=self._notice),
+                BrowserDisplay(show_link=links.show, ask_pasted=self._ask_pasted, notice=self._notice),
                 fresh=args.fresh,
             )
         except (IyoError, UsageError, KeyboardInterrupt):
             # A failed call may have had its secret in a name's place: keep none of those values.
             self._scrub([word.typed for word in values_of(line, "--secret-var", "--secret-env", "--client-id")])
             raise
+        finally:
+            if links.shown:  # only the code flow shows links (and loads the browser machinery)
+                from .browser_step import LINK_WITHDRAWN
+
+                links.withdraw_all(LINK_WITHDRAWN)
         text = summary(outcome.result, args.prefix)
         if outcome.reused:
             restored = f"; restored {', '.join(outcome.restored)}" if outcome.restored else ""
@@ -311,30 +325,46 @@ class IyoMagics(Magics):
         display({"text/plain": text, "text/html": card}, raw=True)
 
 
-def show_login_link(url: str):
-    """Display the authorize link; return a function that replaces it (no state stays saved)."""
-    from html import escape
+class LoginLinks:
+    """The login links one call displays. Each is registered before it is shown, so that however
+    the call ends (an interrupt may arrive the moment a link appears) `withdraw_all` replaces
+    every one: no ``state`` stays in the saved notebook."""
 
-    from IPython.display import display
+    def __init__(self) -> None:
+        self.shown: list = []
 
-    def bundle(html: str, text: str) -> dict:
-        return {"text/html": html, "text/plain": text}
+    def show(self, url: str):
+        """Display the authorize link; return a function that replaces it."""
+        from html import escape
 
-    handle = display(
-        bundle(
-            f'<a href="{escape(url)}" target="_blank" rel="noopener">Log in at ItsYou.online</a> '
-            "(then authorize; this cell waits)",
-            f"Log in at ItsYou.online (then authorize; this cell waits):\n{url}",
-        ),
-        raw=True,
-        display_id=True,
-    )
+        from IPython.display import DisplayHandle
 
-    def withdraw(note: str) -> None:
-        if handle is not None:
-            handle.update(bundle(f"<em>{escape(note)}</em>", note), raw=True)
+        handle = DisplayHandle()
+        self.shown.append(handle)
+        handle.display(
+            _bundle(
+                f'<a href="{escape(url)}" target="_blank" rel="noopener">Log in at ItsYou.online</a> '
+                "(then authorize; this cell waits)",
+                f"Log in at ItsYou.online (then authorize; this cell waits):\n{url}",
+            ),
+            raw=True,
+        )
+        return lambda note: self._withdraw(handle, note)
 
-    return withdraw
+    def withdraw_all(self, note: str) -> None:
+        for handle in list(self.shown):
+            self._withdraw(handle, note)
+
+    def _withdraw(self, handle, note: str) -> None:
+        from html import escape
+
+        if handle in self.shown:
+            self.shown.remove(handle)
+            handle.update(_bundle(f"<em>{escape(note)}</em>", note), raw=True)
+
+
+def _bundle(html: str, text: str) -> dict:
+    return {"text/html": html, "text/plain": text}
 
 
 __all__ = ["DEFAULT_PREFIX", "IyoMagics"]

@@ -194,6 +194,7 @@ def request_from(settings: dict[str, Any], **given: Any) -> LoginRequest:
         "public_key": load_public_key(settings["jwt_public_key"]),
         "timeout": settings["timeout"],
         "ca_bundle": settings["ca_bundle"] or None,
+        "login_base_url": settings["login_base_url"],
     }
     return LoginRequest(**base, **{k: v for k, v in given.items() if v is not None})
 

@@ -44,6 +44,7 @@ ENVIRONMENT = {
     "cockpit_url": "IYO_COCKPIT_URL",
     "timeout": "IYO_TIMEOUT",
     "ca_bundle": "IYO_CA_BUNDLE",
+    "login_base_url": "IYO_LOGIN_BASE_URL",
 }
 DEFAULTS: dict[str, Any] = {
     "base_url": DEFAULT_BASE_URL,
@@ -53,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "cockpit_url": "",
     "timeout": DEFAULT_TIMEOUT,
     "ca_bundle": "",
+    "login_base_url": "",
     "browser": "",
 }
 

@@ -49,6 +49,13 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         help="also serve ItsYou.online under this path (default: $JUPYTERHUB_SERVICE_PREFIX, as a JupyterHub service)",
     )
     parser.add_argument(
+        "--jupyter-callback",
+        default="",
+        metavar="PATH",
+        help="also accept, from browsers that reach these stand-ins through a Jupyter server, that server's "
+        "callback page at PATH (binder/start: the demo key cannot know the Binder address in advance)",
+    )
+    parser.add_argument(
         "--code-lifetime",
         type=float,
         default=10.0,

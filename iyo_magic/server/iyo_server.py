@@ -105,8 +105,12 @@ class IyoServer:
         *,
         code_lifetime: float = 10.0,
         clock=time.time,
+        jupyter_callback: str = "",
     ) -> None:
         self.accounts = accounts
+        #: The path of a Jupyter server's callback page to accept from browsers it proxies (see
+        #: `jupyter_callback_of`); empty: registered callback URLs only, as the real server.
+        self.jupyter_callback = jupyter_callback
         self.key = key
         self.code_lifetime = code_lifetime
         self.clock = clock
@@ -249,7 +253,8 @@ class IyoServer:
         ):
             return None
         key = self.accounts.org_key(client_id, secret)
-        if key is None or not grant.redirect_uri.startswith(key.callback_url):
+        through_jupyter = bool(self.jupyter_callback) and urlsplit(grant.redirect_uri).path == self.jupyter_callback
+        if key is None or not (grant.redirect_uri.startswith(key.callback_url) or through_jupyter):
             return None
         # Codes are not deleted on use: the real server lets one be exchanged again within 10 s.
         return StoredAccessToken(
@@ -400,7 +405,9 @@ class IyoServer:
             return status(400)
         client_id = query.get("client_id", "")
         redirect_uri = unquote(query.get("redirect_uri", ""))
-        if not self.valid_redirect_uri(client_id, redirect_uri) or client_id == "itsyouonline":
+        through_jupyter = bool(redirect_uri) and redirect_uri == self.jupyter_callback_of(request)
+        registered = self.valid_redirect_uri(client_id, redirect_uri) or through_jupyter
+        if not registered or client_id == "itsyouonline":
             return status(400)
         scopes = self.possible_scopes(user, split_scopes(query.get("scope")))
         with self._lock:
@@ -414,6 +421,16 @@ class IyoServer:
             self.state.codes[code] = grant
         separator = "&" if "?" in redirect_uri else "?"
         return redirect(redirect_uri + separator + urlencode({"code": code, "state": grant.state}))
+
+    def jupyter_callback_of(self, request: Request) -> str:
+        """With ``jupyter_callback`` set (``iyo-magic serve --jupyter-callback``, as binder/start
+        runs it): the Jupyter server's callback page, at the address the browser reached this
+        stand-in by through that server's proxy. A stand-in-only convenience, for demos on hosts
+        whose address is not known in advance: the real server knows only registered URLs."""
+        forwarded = request.headers.get("X-Forwarded-Host")
+        if not self.jupyter_callback or not forwarded:
+            return ""
+        return f"{request.headers.get('X-Forwarded-Proto', 'http')}://{forwarded}{self.jupyter_callback}"
 
     def valid_redirect_uri(self, client_id: str, uri: str) -> bool:
         parts = urlsplit(uri)

@@ -23,6 +23,7 @@ def start_standins(options) -> StandIns:
         cockpit_port=options.cockpit_port,
         code_lifetime=options.code_lifetime,
         prefix=options.prefix,
+        jupyter_callback=options.jupyter_callback,
     ).start()
 
 

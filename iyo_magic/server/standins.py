@@ -70,6 +70,7 @@ class StandIns:
         cockpit_port: int = 0,
         code_lifetime: float = 10.0,
         prefix: str = "",
+        jupyter_callback: str = "",
     ) -> None:
         self._tempdir = None
         if state_dir is None:
@@ -80,7 +81,7 @@ class StandIns:
         self.accounts = accounts or Accounts.demo()
         #: The Cockpit's organization: the first of the accounts unless given.
         self.organization = organization or next(iter(self.accounts.organizations), DEMO_ORGANIZATION)
-        self.iyo = IyoServer(self.accounts, self.key, code_lifetime=code_lifetime)
+        self.iyo = IyoServer(self.accounts, self.key, code_lifetime=code_lifetime, jupyter_callback=jupyter_callback)
         self.cockpit = CockpitServer(self.organization, self.key.public_pem)
         self._ports = (iyo_port, cockpit_port)
         #: The path ItsYou.online's stand-in is also served under (a JupyterHub service's prefix).
