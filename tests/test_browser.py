@@ -1,4 +1,4 @@
-"""The form in a real browser: JupyterLab 4 + ipywidgets under Playwright, Debian's Chromium.
+"""The form in a real browser: Notebook 7 + ipywidgets under Playwright, Debian's Chromium.
 
 Fails once with a wrong secret, succeeds with the right one, runs the Authorization Code flow by
 opening the link and logging in on the stand-in's page, then saves the notebook with widget
