@@ -59,6 +59,7 @@ class CallbackHandler(JupyterHandler):
 
 
 STANDIN_PATH = "iyo/standin"
+STANDIN_COOKIE = "iyo_session"  # the stand-in's login session (iyo_magic.server.iyo_server)
 #: What passes between the browser and the stand-in, each way.
 _TO_STANDIN = ("Content-Type", "Cookie", "Accept")
 _FROM_STANDIN = ("Content-Type", "Location", "Set-Cookie", "Cache-Control")
@@ -89,6 +90,10 @@ class StandinProxyHandler(JupyterHandler):
         if not standin:
             raise web.HTTPError(404)
         headers = {name: self.request.headers[name] for name in _TO_STANDIN if name in self.request.headers}
+        # Only the stand-in's own session cookie goes to it; never the Jupyter login's.
+        own = [c.strip() for c in headers.pop("Cookie", "").split(";") if c.strip().startswith(STANDIN_COOKIE + "=")]
+        if own:
+            headers["Cookie"] = "; ".join(own)
         headers["X-Forwarded-Host"] = self.request.headers.get("X-Forwarded-Host", self.request.host)
         headers["X-Forwarded-Proto"] = self.request.headers.get("X-Forwarded-Proto", self.request.protocol)
         try:
