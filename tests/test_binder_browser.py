@@ -127,7 +127,7 @@ def test_a_binder_visitor_runs_both_flows_of_the_form(binder):
                 page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
                 page.locator('[data-command="runmenu:run-all"]').click()
                 try:
-                    forms.nth(1).wait_for(timeout=15_000)
+                    forms.nth(1).wait_for(timeout=8_000)
                     break
                 except playwright.TimeoutError:
                     continue

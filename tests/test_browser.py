@@ -149,15 +149,17 @@ def test_form_in_a_real_browser(lab, code_standins, tmp_path, ui):
             page.goto(lab[ui])
             panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
             panel.wait_for()
-            page.wait_for_function(
+            page.wait_for_function(  # a kernel, idle where the page shows its state
                 "() => [...document.querySelectorAll('.jp-KernelName')].some(e => !/No Kernel/.test(e.textContent))"
+                " && [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator')]"
+                ".every(e => e.getAttribute('data-status') === 'idle')"
             )
             form = panel.locator(".iyo-form")
             for attempt in range(3):  # a Run All sent while the kernel still starts can be lost
                 page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
                 page.locator('[data-command="runmenu:run-all"]').click()
                 try:
-                    form.wait_for(timeout=20_000)
+                    form.wait_for(timeout=6_000)
                     break
                 except playwright.TimeoutError:
                     page.screenshot(path=str(tmp_path / f"run-all-{attempt}.png"))
