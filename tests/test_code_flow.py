@@ -75,7 +75,7 @@ def test_unregistered_redirect_uri_is_a_400_page_then_a_clear_timeout(code_stand
     )
     browser = DemoUser("alice", ALICE["password"])
     with pytest.raises(IyoError, match=f"redirect URI http://localhost:{port}/callback is not registered"):
-        login(request, ORG_SECRET, code_grant=listener_step(browser, port, wait=1))
+        login(request, ORG_SECRET, code_grant=listener_step(browser, port, wait=0.5))
     assert "answered 400" in str(browser.error)
 
 

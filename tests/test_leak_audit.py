@@ -149,7 +149,7 @@ def audit(tmp_path_factory):
             (home / name).write_text(nbformat.writes(notebook))
             return nbformat.writes(notebook)
 
-        with ThreadPoolExecutor(2) as pool:  # one kernel per core
+        with ThreadPoolExecutor(3) as pool:  # kernels mostly wait: three at a time
             saved = dict(zip([n for n, _ in notebooks], pool.map(lambda item: execute(*item), notebooks)))
         state = servers.iyo.state
         forbidden = {
