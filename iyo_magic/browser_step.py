@@ -30,11 +30,12 @@ class BrowserStep:
     """How the front end takes part: show the link, maybe open a browser, maybe ask for a paste.
 
     ``show_link(url)`` displays the link and returns a function that withdraws it afterwards
-    (so the saved notebook keeps no ``state``); ``ask_pasted(prompt)`` asks with a masked prompt.
+    (so the saved notebook keeps no ``state``); ``ask_pasted(prompt)`` asks with a masked prompt
+    (None where the front end cannot).
     """
 
     show_link: Callable[[str], Callable[[str], None]]
-    ask_pasted: Callable[[str], str] | None = None
+    ask_pasted: Callable[[str], str | None] | None = None
     paste: bool = False
     listen: str | None = None
     open_browser: bool = True
@@ -98,11 +99,12 @@ class BrowserStep:
         return CallbackListener(port, state, host)
 
     def _pasted(self, url: str) -> dict[str, str]:
-        if self.ask_pasted is None:
-            raise ConfigError("pasting the address needs a front end that can ask for input")
         withdraw = self.show_link(url)
         try:
-            text = self.ask_pasted("After authorizing, paste the address your browser ended on (hidden): ")
+            prompt = "After authorizing, paste the address your browser ended on (hidden): "
+            text = self.ask_pasted(prompt) if self.ask_pasted is not None else None
+            if text is None:
+                raise ConfigError("{setting:paste} needs a front end that can ask for input")
             return parse_pasted(text)
         finally:
             withdraw(LINK_WITHDRAWN)

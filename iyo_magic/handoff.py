@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 
 PENDING, ANSWER, OUTCOME = "pending", "answer", "outcome"
+#: The callback page, under the server's base URL.
+CALLBACK_PATH = "iyo/callback"
 #: Handoff files older than this are leftovers of an interrupted login and are swept away.
 STALE_AFTER = 600.0
 

@@ -2,10 +2,11 @@
 ItsYou.online when the kernel runs under this server (JupyterHub, Binder, a remote JupyterLab)
 and cannot be reached on its own 127.0.0.1.
 
-The page is authenticated like every other Jupyter page: a callback opened in someone else's
-browser reaches nothing. It hands ``code`` and ``state`` to the kernel waiting for that state
-(``handoff``), once, waits to hear how the login ended, and says so, repeating neither the code
-nor the state. It logs neither (jupyter_server scrubs both from its access log).
+The page answers only a browser logged in to this server, like every other Jupyter page (but
+with a 403, not a redirect to the login page, whose ``?next=`` would carry the code): a
+callback opened in someone else's browser reaches nothing. It hands ``code`` and ``state`` to
+the kernel waiting for that state (``handoff``), once, waits to hear how the login ended, and
+says so, repeating neither the code nor the state. It logs neither (jupyter_server scrubs both from its access log).
 """
 
 from __future__ import annotations
@@ -24,14 +25,15 @@ from tornado import web
 from . import handoff
 from .redirect_listener import REPORT_WAIT, answer_page
 
-CALLBACK_PATH = "iyo/callback"
+NOT_LOGGED_IN = "This page belongs to a notebook server you are not logged in to."
 
 
 class CallbackHandler(JupyterHandler):
     """``GET {base_url}iyo/callback?code=…&state=…``: the browser's way back to a waiting kernel."""
 
-    @web.authenticated
     async def get(self) -> None:
+        if not self.current_user:  # no redirect to a login page: its ?next= would carry the code
+            return self._page(403, NOT_LOGGED_IN)
         folder = Path(self.settings["iyo_runtime_dir"])
         state = self.get_argument("state", "")
         code, error = self.get_argument("code", ""), self.get_argument("error", "")
@@ -75,16 +77,17 @@ class StandinProxyHandler(JupyterHandler):
         """The stand-in's own forms post here; they carry no Jupyter XSRF token (and need none:
         the stand-in is a demo server with its own session)."""
 
-    @web.authenticated
     async def get(self, path: str = "") -> None:
         await self._forward()
 
-    @web.authenticated
     async def post(self, path: str = "") -> None:
         await self._forward()
 
     async def _forward(self) -> None:
         from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+
+        if not self.current_user:  # no redirect to a login page: its ?next= would carry the state
+            raise web.HTTPError(403, NOT_LOGGED_IN)
 
         standin = os.environ.get("IYO_STANDIN_URL", "").rstrip("/")
         if not standin:
@@ -143,7 +146,7 @@ class ServerMarker:
 def _load_jupyter_server_extension(serverapp) -> None:
     web_app = serverapp.web_app
     web_app.settings["iyo_runtime_dir"] = serverapp.runtime_dir
-    route = url_path_join(web_app.settings["base_url"], CALLBACK_PATH)
+    route = url_path_join(web_app.settings["base_url"], handoff.CALLBACK_PATH)
     standin = url_path_join(web_app.settings["base_url"], STANDIN_PATH)
     web_app.add_handlers(".*$", [(route, CallbackHandler), (standin + "(/.*)?", StandinProxyHandler)])
     marker = ServerMarker(serverapp)

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from . import handoff
 from .errors import Cancelled, NoAnswer
 
-CALLBACK_PATH = "iyo/callback"
 POLL_SECONDS = 0.05
 
 
@@ -50,12 +49,12 @@ def server_callback() -> str | None:
         or server.get("origin", "")
         or _origin(server.get("url", ""))
     )
-    return f"{origin}{server.get('base_url', '/')}{CALLBACK_PATH}" if origin else None
+    return f"{origin}{server.get('base_url', '/')}{handoff.CALLBACK_PATH}" if origin else None
 
 
 def is_server_callback(redirect_uri: str) -> bool:
     server = _server()
-    return server is not None and urlsplit(redirect_uri).path == f"{server.get('base_url', '/')}{CALLBACK_PATH}"
+    return server is not None and urlsplit(redirect_uri).path == f"{server.get('base_url', '/')}{handoff.CALLBACK_PATH}"
 
 
 def registration_hint(redirect_uri: str) -> str:

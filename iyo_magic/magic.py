@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 FLAG_LABELS = {
     "client_id": "--client-id (or IYO_CLIENT_ID)",
     "secret_var": "--secret-var NAME",
-    "secret_env": "--secret-env NAME (default IYO_CLIENT_SECRET)",
+    "secret_env": "--secret-env NAME",
     "validity": "--validity",
     "listen": "--listen PORT",
     "paste": "--paste",
@@ -214,9 +214,9 @@ class IyoMagics(Magics):
             outcome = self._logins().login(
                 args.prefix,
                 request,
-                SecretSource(variable=args.secret_var, env=args.secret_env, prompt=self._ask_secret),
+                SecretSource(variable=args.secret_var, env=args.secret_env, prompt=self._ask_masked),
                 self._browser_options(args),
-                BrowserDisplay(show_link=links.show, ask_pasted=self._ask_pasted, notice=self._notice),
+                BrowserDisplay(show_link=links.show, ask_pasted=self._ask_masked, notice=self._notice),
                 fresh=args.fresh,
             )
         except (IyoError, UsageError, KeyboardInterrupt):
@@ -236,7 +236,9 @@ class IyoMagics(Magics):
 
     def _browser_options(self, args):
         """The browser step's options; a client-credentials login never loads that machinery."""
-        if args.flow not in ("authorization_code", "code"):
+        from .login_flow import AUTHORIZATION_CODE, canonical_flow
+
+        if canonical_flow(args.flow) != AUTHORIZATION_CODE:
             return None
         from .browser_policy import BrowserOptions
 
@@ -247,28 +249,17 @@ class IyoMagics(Magics):
 
         print(worded(text, FLAG_LABELS))
 
-    def _ask_secret(self, prompt: str) -> str:
-        return self._ask_masked(
-            prompt,
-            "no client secret: set $IYO_CLIENT_SECRET (or --secret-env NAME) in the kernel's environment, "
-            "or use --secret-var NAME",
-        )
-
-    def _ask_pasted(self, prompt: str) -> str:
-        return self._ask_masked(prompt, "--paste needs a prompt")
-
-    def _ask_masked(self, prompt: str, instead: str) -> str:
-        """A masked prompt where the front end can answer one; else an error at once."""
+    def _ask_masked(self, prompt: str) -> str | None:
+        """A masked prompt where the front end can answer one; else None, at once."""
         import getpass
 
-        no_prompt = UsageError(f"{instead}; this front end cannot answer a prompt")
         in_kernel = getattr(self.shell, "kernel", None) is not None
         if not in_kernel and not sys.stdin.isatty():
-            raise no_prompt
+            return None
         try:
             return getpass.getpass(prompt)
         except (StdinNotImplementedError, EOFError, OSError):
-            raise no_prompt from None
+            return None
 
     # -- the other actions -----------------------------------------------------------------------
     def _show_form(self, args, line: str) -> None:

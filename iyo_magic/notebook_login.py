@@ -46,7 +46,8 @@ class SecretSource:
     typed: str = ""
     variable: str | None = None
     env: str | None = None
-    prompt: Callable[[str], str] | None = None
+    #: Asks with a masked prompt; returns None where the front end cannot answer one.
+    prompt: Callable[[str], str | None] | None = None
 
     def found(self, namespace: dict) -> tuple[str, str]:
         """(the secret, where it came from) without prompting; ('', '') when there is none."""
@@ -68,13 +69,15 @@ class SecretSource:
         value = os.environ.get(name, "")
         return (value, f"${name}") if value else ("", "")
 
-    def asked(self, request: LoginRequest) -> str:
-        """The secret from the prompt; a `ConfigError` that says what to set where there is none."""
-        if self.prompt is None:
+    def asked(self) -> str:
+        """The secret from the prompt; where no prompt can be answered, a `ConfigError` at once
+        that says what to set."""
+        secret = self.prompt("Client secret (hidden): ") if self.prompt is not None else None
+        if secret is None:
             raise ConfigError(
-                "no client secret: set {setting:secret_env} in the kernel's environment, or use {setting:secret_var}"
+                "no client secret: set $IYO_CLIENT_SECRET (or {setting:secret_env}) in the kernel's environment, "
+                "or use {setting:secret_var}; this front end cannot answer a prompt"
             )
-        secret = self.prompt("Client secret (hidden): ")
         if not secret:
             raise ConfigError("no client secret given")
         return secret
@@ -99,7 +102,7 @@ class BrowserDisplay:
     def __init__(
         self,
         show_link: Callable[[str], Callable[[str], None]],
-        ask_pasted: Callable[[str], str] | None = None,
+        ask_pasted: Callable[[str], str | None] | None = None,
         notice: Callable[[str], None] = print,
         cancelled: Callable[[], bool] = lambda: False,
     ) -> None:
@@ -134,7 +137,7 @@ class NotebookLogin:
         code_grant = None
         if request.flow == AUTHORIZATION_CODE:
             code_grant = self._browser_step(request, browser, display)  # checked before any prompt
-        value = value or secret.asked(request)
+        value = value or secret.asked()
         result = login(request, value, code_grant=code_grant, on_renew=lambda jwt: self.variables.renewed(prefix, jwt))
         self.variables.put(prefix, result)
         return LoginOutcome(result)

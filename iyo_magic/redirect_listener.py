@@ -133,7 +133,6 @@ class CallbackListener:
         except OSError:
             raise PortInUse(port) from None
         self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
         self._thread = threading.Thread(
             target=self.server.serve_forever, args=(POLL_SECONDS,), name="iyo-callback", daemon=True
         )

@@ -47,7 +47,7 @@ WANTED = [
 FIELD_LABELS = {
     "client_id": "the Client id field",
     "secret_var": "the notebook variable named for the secret",
-    "secret_env": "the environment variable named for the secret (default IYO_CLIENT_SECRET)",
+    "secret_env": "the variable named by secret_env",
     "validity": "the Validity field",
     "listen": "the Listen on field (Advanced)",
     "paste": "'Remote kernel: paste…' (Advanced)",

@@ -4,31 +4,35 @@ visitor runs both flows of ``form.ipynb`` using only what the pages show them.""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urljoin
 
-import nbformat
 import pytest
-import requests
 
 from iyo_magic.server.accounts import DEMO
 
 from .conftest import free_port
-from .test_browser import CHROMIUM, JWT_PATTERN, LAUNCH_ARGS
+from .jupyter_browser import (
+    CHROMIUM,
+    JWT_PATTERN,
+    LAB_OPTIONS,
+    LAUNCH_ARGS,
+    playwright_api,
+    quiet_jupyter_home,
+    require,
+    run_all,
+    save_with_widget_state,
+    wait_until_answers,
+)
 
-if not os.path.exists(CHROMIUM) or shutil.which("bash") is None:
-    if os.environ.get("CI"):
-        pytest.fail("chromium is required when CI is set", pytrace=False)
-    pytest.skip("needs Debian's chromium", allow_module_level=True)
-playwright = pytest.importorskip("playwright.sync_api")
+require(os.path.exists(CHROMIUM) and shutil.which("bash") is not None, "Chromium and bash")
+playwright = playwright_api()
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "/user/visitor/"
@@ -44,24 +48,10 @@ def binder(tmp_path_factory):
     root = home / "notebooks"
     root.mkdir()
     shutil.copy(ROOT / "notebooks" / "form.ipynb", root / "form.ipynb")
-    settings = home / "settings"
-    for name, value in {
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-            "fetchNews": "false",
-            "checkForUpdates": False,
-        },
-        "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
-    }.items():
-        (settings / name).parent.mkdir(parents=True, exist_ok=True)
-        (settings / name).write_text(json.dumps(value))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IYO_", "JUPYTER"))}
-    env.update({name: str(home / name.lower()) for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR")})
     env.update(
-        HOME=str(home),
-        TMPDIR=str(home),
-        JUPYTERLAB_SETTINGS_DIR=str(settings),
-        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+        quiet_jupyter_home(home),
         IYO_MAGIC_STATE=str(home / "state"),
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         # What Binder's single-user servers have.
@@ -69,26 +59,15 @@ def binder(tmp_path_factory):
         BINDER_LAUNCH_HOST="https://mybinder.org/",
         BINDER_REQUEST="v2/gh/iyo-magic/iyo_magic/HEAD",
     )
-    command = [
-        "bash", str(ROOT / "binder" / "start"),
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--ServerApp.base_url={PREFIX}", f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]  # fmt: skip
+    options = [f"--ServerApp.port={port}", f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={root}"]
+    command = ["bash", str(ROOT / "binder" / "start"), sys.executable, "-m", "jupyterlab", *LAB_OPTIONS, *options]
+    command.append(f"--ServerApp.base_url={PREFIX}")
     server = subprocess.Popen(
         command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     origin = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if requests.get(f"{origin}{PREFIX}api/status?token={TOKEN}", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        else:
+        if not wait_until_answers(f"{origin}{PREFIX}api/status?token={TOKEN}"):
             pytest.fail("JupyterLab did not start under binder/start")
         yield {"origin": origin, "root": root}
     finally:
@@ -117,20 +96,8 @@ def test_a_binder_visitor_runs_both_flows_of_the_form(binder):
             page.goto(f"{origin}{PREFIX}lab/tree/form.ipynb?reset&token={TOKEN}")
             panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
             panel.wait_for()
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.jp-KernelName')].some(e => !/No Kernel/.test(e.textContent))"
-                " && [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator')]"
-                ".some(e => e.getAttribute('data-status') === 'idle')"
-            )
             forms = panel.locator(".iyo-form")
-            for _ in range(3):
-                page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-                page.locator('[data-command="runmenu:run-all"]').click()
-                try:
-                    forms.nth(1).wait_for(timeout=8_000)
-                    break
-                except playwright.TimeoutError:
-                    continue
+            run_all(page, forms.nth(1), timeout=8_000)
 
             # Client credentials: the secret is in the kernel's environment, and the form says so.
             first = forms.nth(0)
@@ -156,16 +123,10 @@ def test_a_binder_visitor_runs_both_flows_of_the_form(binder):
             assert "code=" not in login.content() and "state=" not in login.content()
             second.locator(".iyo-status").get_by_text("alice").wait_for()
 
-            panel.click()
-            page.keyboard.press("Control+s")
-            notebook_file = binder["root"] / "form.ipynb"
-            deadline = time.time() + 30
-            while time.time() < deadline and "widgets" not in nbformat.read(notebook_file, 4).metadata:
-                time.sleep(0.3)
+            saved = save_with_widget_state(page, panel, binder["root"] / "form.ipynb")
         finally:
             browser.close()
     assert not [url for url in blocked if "/iyo/" in url or "/v1/oauth" in url]  # the flows never left Binder
-    saved = (binder["root"] / "form.ipynb").read_text()
     assert "application/vnd.jupyter.widget-state+json" in saved
     found = [value[:6] + "…" for value in SECRETS if value in saved]
     assert not found and not JWT_PATTERN.search(saved) and "code=" not in saved, found

@@ -225,3 +225,12 @@ def test_the_stand_in_under_a_jupyterhub_service_prefix():
         assert result.jwt.username == "alice"
         page = requests.get(servers.iyo_url + "/login", timeout=5).text
         assert 'action="/services/iyo/login"' in page
+
+
+def test_paste_where_no_prompt_can_be_answered_is_one_line(ip, code_standins, monkeypatch, capsys):
+    from IPython.core.error import UsageError
+
+    magic_env(monkeypatch, code_standins)
+    with pytest.raises(UsageError, match="^--paste needs a front end that can ask for input$"):
+        ip.run_line_magic("iyo_token", f"-f code --paste --redirect-uri http://127.0.0.1:{free_port()}/cb")
+    assert "login link removed" in capsys.readouterr().out  # shown, then withdrawn

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import threading
 import time
 
@@ -463,8 +462,3 @@ def test_a_malformed_request_line_gets_a_400(standins):
 def test_the_accounts_file_is_checked_at_load(accounts, error):
     with pytest.raises(AccountsError, match=error.replace("[", r"\[").replace("]", r"\]")):
         Accounts.from_dict(accounts)
-
-
-def test_history_database_holds_no_value_that_was_refused(ip, iyo_env):
-    """The fixture's shell writes a real history database (checked by the tests above)."""
-    assert isinstance(ip.history_manager.db, sqlite3.Connection) and ip.history_manager.enabled

@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -25,14 +24,14 @@ import requests
 from iyo_magic.server.demo_user import DemoUser
 
 from .conftest import free_port
-from .test_browser import CHROMIUM, LAUNCH_ARGS
+from .jupyter_browser import CHROMIUM, LAUNCH_ARGS, playwright_api, require, run_all, wait_until_answers
 
 PROXY = shutil.which("configurable-http-proxy")
-if not (PROXY and importlib.util.find_spec("jupyterhub") and os.path.exists(CHROMIUM)):
-    if os.environ.get("CI"):
-        pytest.fail("jupyterhub, configurable-http-proxy and chromium are required when CI is set", pytrace=False)
-    pytest.skip("needs jupyterhub, configurable-http-proxy (npm) and chromium", allow_module_level=True)
-playwright = pytest.importorskip("playwright.sync_api")
+require(
+    bool(PROXY and importlib.util.find_spec("jupyterhub") and os.path.exists(CHROMIUM)),
+    "jupyterhub, configurable-http-proxy (npm) and Chromium",
+)
+playwright = playwright_api()
 
 ORG, SECRET = "class-org", "class-org-secret-Hub-8"
 PASSWORDS = {"alice": "alice-class-password-1", "bob": "bob-class-password-2"}
@@ -103,17 +102,8 @@ c.JupyterHub.services = [{{"name": "iyo", "url": "http://127.0.0.1:{iyo_port}", 
         start_new_session=True,
     )
     try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                hub_up = requests.get(f"{public}/hub/api", timeout=2).ok
-                standin_up = requests.get(f"{public}/services/iyo/login", timeout=2).ok
-                if hub_up and standin_up:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.3)
-        else:
+        up = wait_until_answers(f"{public}/hub/api", 90) and wait_until_answers(f"{public}/services/iyo/login", 30)
+        if not up:
             raise AssertionError((tmp / "hub.log").read_text()[-4000:])
         yield {"url": public, "log": tmp / "hub.log"}
     finally:
@@ -147,20 +137,8 @@ def run_login_notebook(page):
     """Run the open notebook; return its panel and the login link it shows."""
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     panel.wait_for()
-    page.wait_for_function(  # a kernel, and it is idle (a Run All sent earlier can be lost)
-        "() => [...document.querySelectorAll('.jp-KernelName')].some(e => !/No Kernel/.test(e.textContent))"
-        " && [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator')]"
-        ".some(e => e.getAttribute('data-status') === 'idle')"
-    )
     link = panel.locator("a", has_text="Log in at ItsYou.online")
-    for _ in range(3):  # and should it still be lost, once more
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator('[data-command="runmenu:run-all"]').click()
-        try:
-            link.wait_for(timeout=6_000)
-            break
-        except playwright.TimeoutError:
-            continue
+    run_all(page, link)
     return panel, link.get_attribute("href")
 
 
