@@ -118,6 +118,10 @@ class LoginResult:
     jwt: JWT | None
     auth: IyoAuth | None
     secret_fingerprint: str = field(repr=False, default="")
+    #: Where ``--remember`` keeps the JWT (words, no value); '' when it is not remembered.
+    remembered_in: str = ""
+    #: True when the JWT is a remembered one, refreshed instead of logging in.
+    resumed: bool = False
 
     @cached_property
     def cockpit(self) -> CockpitSession | None:
@@ -131,8 +135,11 @@ class LoginResult:
         )
 
     def is_fresh_for(self, request: LoginRequest, fingerprint: str) -> bool:
-        """True when an identical call may reuse this result without any request."""
-        if request != self.request or not hmac.compare_digest(fingerprint, self.secret_fingerprint):
+        """True when an identical call may reuse this result without any request (a resumed
+        login used no secret, so any secret matches it)."""
+        if request != self.request:
+            return False
+        if self.secret_fingerprint and not hmac.compare_digest(fingerprint, self.secret_fingerprint):
             return False
         token = self.auth.jwt if self.auth else self.access_token
         return token is not None and token.expires_in > 60
@@ -148,23 +155,43 @@ def fingerprint(secret: str) -> str:
 
 def login(
     request: LoginRequest,
-    secret: str,
+    secret: str | Callable[[], str],
     *,
+    remember: bool = False,
+    fresh: bool = False,
+    notice: Callable[[str], None] = print,
     transport: Transport | None = None,
     code_grant: Callable[[Transport, LoginRequest, str], AccessToken] | None = None,
     on_renew: Callable[[JWT], None] | None = None,
 ) -> LoginResult:
     """Run the flow of ``request`` with ``secret``; the result's auth keeps the JWT fresh.
 
+    ``secret`` may be a function that asks for it: it is called only when the flow runs.
     ``code_grant`` runs the browser part of the Authorization Code flow and returns the access
-    token; the client-credentials flow needs none.
+    token; the client-credentials flow needs none. With ``remember``, a JWT kept by an earlier
+    identical login is refreshed instead (one request, no secret, no browser), and this login's
+    JWT is kept for the next one (see ``remembered``); ``fresh`` skips the kept JWT and logs in
+    (then keeps the new one). ``notice`` tells the user what happened.
     """
-    if not secret:
-        raise ConfigError("empty client secret")
     transport = transport or Transport(timeout=request.timeout, ca_bundle=request.ca_bundle)
     options = protocol.JwtOptions(
         request.scopes, request.audiences, request.validity, request.refreshable, request.public_key
     )
+    remembering = None
+    if remember:
+        from .remembered_login import Remembering
+
+        remembering = Remembering(request, notice)
+        kept = None if fresh else remembering.resume(transport, options)
+        if kept is not None:
+            renewal = Renewal(transport, request.base_url, options, access_token=None, get_access_token=None)
+            auth = IyoAuth(kept, renewal, on_renew=_both(remembering.write_back, on_renew))
+            return LoginResult(request, None, kept, auth, remembered_in=remembering.place, resumed=True)
+        on_renew = _both(remembering.write_back, on_renew)
+    if callable(secret):
+        secret = secret()
+    if not secret:
+        raise ConfigError("empty client secret")
 
     def get_access_token() -> AccessToken:
         if request.flow == AUTHORIZATION_CODE:
@@ -193,4 +220,17 @@ def login(
         direct=direct,
     )
     auth = IyoAuth(jwt, renewal, on_renew=on_renew)
-    return LoginResult(request, access_token, jwt, auth, fingerprint(secret))
+    result = LoginResult(request, access_token, jwt, auth, fingerprint(secret))
+    if remembering is not None:
+        remembering.keep(jwt)
+        result.remembered_in = remembering.place
+    return result
+
+
+def _both(first: Callable[[JWT], None], then: Callable[[JWT], None] | None) -> Callable[[JWT], None]:
+    def call(jwt: JWT) -> None:
+        first(jwt)
+        if then is not None:
+            then(jwt)
+
+    return call

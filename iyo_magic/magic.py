@@ -12,7 +12,7 @@ import sys
 
 from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
-from traitlets import Float, Unicode, default
+from traitlets import Dict, Float, Unicode, default
 
 from . import settings
 from .errors import IyoError
@@ -42,8 +42,17 @@ FLAG_LABELS = {
     "jwt_only": "--jwt-only",
     "want_jwt": "--no-jwt",
 }
+#: The line's option (its ``args`` name) that each profile setting fills when the line leaves it out.
+PROFILE_OPTIONS = {
+    "base_url": "base_url",
+    "cockpit_url": "cockpit",
+    "redirect_uri": "redirect_uri",
+    "client_id": "client_id",
+    "flow": "flow",
+    "secret_env": "secret_env",
+}
 #: Flags that ask for something other than a login: `--form` refuses them rather than drop them.
-NOT_IN_FORM = ("--status", "--clear")
+NOT_IN_FORM = ("--status", "--clear", "--logout")
 
 
 @magics_class
@@ -68,6 +77,10 @@ class IyoMagics(Magics):
     ).tag(config=True)
     login_base_url = Unicode(
         help="Where the browser opens ItsYou.online's login page when not at base_url (env IYO_LOGIN_BASE_URL)."
+    ).tag(config=True)
+    profiles = Dict(
+        help="Named profiles for -p NAME: {name: {base_url, client_id, scope, aud, cockpit_url, flow, "
+        "redirect_uri, secret_env, remember}}; never a secret. Also read from profiles.toml in the config directory."
     ).tag(config=True)
     browser = Unicode(
         "",
@@ -149,7 +162,7 @@ class IyoMagics(Magics):
             raise UsageError(f"%iyo_token: unexpected error ({type(exc).__name__}); see the kernel's log") from None
 
     def _iyo_token(self, line: str) -> None:
-        args = self._parse(line)
+        args = self._with_profile(self._parse(line))
         if args.form:
             self._show_form(args, line)
         elif args.clear:
@@ -157,6 +170,8 @@ class IyoMagics(Magics):
             print(f"cleared {', '.join(removed)}" if removed else f"nothing stored under {args.prefix}_*")
         elif args.status:
             self._status(args.prefix)
+        elif args.logout:
+            self._logout(args)
         else:
             self._login(args, line)
 
@@ -175,6 +190,21 @@ class IyoMagics(Magics):
                 "(a secret never goes on the line: use $IYO_CLIENT_SECRET or --secret-var)"
             ) from None
 
+    def _with_profile(self, args):
+        """Fill what the line left out from ``-p NAME``'s profile (a flag wins over the profile)."""
+        if args.profile:
+            from .profiles import as_list, profile
+
+            chosen = profile(args.profile, self.profiles)
+            for name, option in PROFILE_OPTIONS.items():
+                if getattr(args, option) is None and name in chosen:
+                    setattr(args, option, chosen[name])
+            args.scope = args.scope or as_list(chosen.get("scope"))
+            args.aud = args.aud or as_list(chosen.get("aud"))
+            args.remember = args.remember or chosen.get("remember", False)
+        args.flow = args.flow or "client_credentials"
+        return args
+
     def _scrub(self, typed: list[str]) -> None:
         """Take words that may be secrets out of the history, the log file and the cell."""
         if typed:
@@ -191,26 +221,31 @@ class IyoMagics(Magics):
     def _settings(self) -> dict:
         return {name: getattr(self, name) for name in settings.DEFAULTS}
 
+    def _request(self, args):
+        from .notebook_login import request_from
+
+        return request_from(
+            self._settings(),
+            client_id=args.client_id,
+            base_url=args.base_url,
+            redirect_uri=args.redirect_uri,
+            cockpit_url=args.cockpit,
+            flow=args.flow,
+            scopes=tuple(args.scope),
+            audiences=tuple(args.aud),
+            validity=args.validity,
+            refreshable=not args.no_refresh,
+            want_jwt=not args.no_jwt,
+            jwt_only=args.jwt_only,
+        )
+
     def _login(self, args, line: str) -> None:
-        from .notebook_login import BrowserDisplay, SecretSource, request_from
+        from .notebook_login import BrowserDisplay, SecretSource
 
         links = LoginLinks()
 
         try:
-            request = request_from(
-                self._settings(),
-                client_id=args.client_id,
-                base_url=args.base_url,
-                redirect_uri=args.redirect_uri,
-                cockpit_url=args.cockpit,
-                flow=args.flow,
-                scopes=tuple(args.scope),
-                audiences=tuple(args.aud),
-                validity=args.validity,
-                refreshable=not args.no_refresh,
-                want_jwt=not args.no_jwt,
-                jwt_only=args.jwt_only,
-            )
+            request = self._request(args)
             outcome = self._logins().login(
                 args.prefix,
                 request,
@@ -218,6 +253,7 @@ class IyoMagics(Magics):
                 self._browser_options(args),
                 BrowserDisplay(show_link=links.show, ask_pasted=self._ask_masked, notice=self._notice),
                 fresh=args.fresh,
+                remember=args.remember,
             )
         except (IyoError, UsageError, KeyboardInterrupt):
             # A failed call may have had its secret in a name's place: keep none of those values.
@@ -292,8 +328,23 @@ class IyoMagics(Magics):
                 refreshable=not args.no_refresh,
                 want_jwt=not args.no_jwt,
                 jwt_only=args.jwt_only,
+                remember=args.remember,
             )
         )
+
+    def _logout(self, args) -> None:
+        from .logout import log_out
+
+        variables = self._logins().variables
+        earlier = variables.results.get(args.prefix)
+        request = earlier.request if earlier is not None else self._request_if_named(args)
+        print(log_out(variables, args.prefix, request))
+
+    def _request_if_named(self, args):
+        """The login the line (or its profile) names, or None when it names none (no client id)."""
+        if not (args.client_id or self.client_id):
+            return None
+        return self._request(args)
 
     def _status(self, prefix: str) -> None:
         from IPython.display import display

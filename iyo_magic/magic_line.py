@@ -24,9 +24,16 @@ OPTION_GROUPS: list[tuple[str, list[tuple[tuple[str, ...], dict[str, Any]]]]] = 
         "flow and credentials",
         [
             (
+                ("-p", "--profile"),
+                {
+                    "metavar": "NAME",
+                    "help": "Settings from a named profile (profiles.toml in the config directory, or "
+                    "%%config IyoMagics.profiles); flags on the line win.",
+                },
+            ),
+            (
                 ("-f", "--flow"),
                 {
-                    "default": "client_credentials",
                     "choices": FLOWS,
                     "metavar": "FLOW",
                     "help": "client_credentials (cc, the default) or authorization_code (code: log in in the browser).",
@@ -101,6 +108,18 @@ OPTION_GROUPS: list[tuple[str, list[tuple[tuple[str, ...], dict[str, Any]]]]] = 
             (("--status",), {**ON, "help": "Show what is stored (masked), with expiry."}),
             (("--clear",), {**ON, "help": "Forget the tokens of this prefix."}),
             (("--fresh",), {**ON, "help": "Log in again even if an identical call's JWT is still valid."}),
+            (
+                ("--remember",),
+                {
+                    **ON,
+                    "help": "Keep this login's refreshable JWT (never the secret) in the system keyring, else a "
+                    "private file, so that the same call in a later kernel refreshes it instead of logging in.",
+                },
+            ),
+            (
+                ("--logout",),
+                {**ON, "help": "Forget the tokens of this prefix and the remembered JWT; say what stays valid."},
+            ),
         ],
     ),
 ]

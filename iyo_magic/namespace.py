@@ -66,6 +66,13 @@ class TokenVariables:
         if result.auth is not None:
             lines.append(f"{prefix}_jwt: {result.auth.jwt!r}")
             lines.append(f"{prefix}_auth: renewed {result.auth.renewals} times")
+        if result.remembered_in:
+            lines.append(f"remembered in {result.remembered_in}")
+            if result.remembered_in.startswith("the file"):
+                lines.append(
+                    "  warning: a plain file: whoever can read it (root, backups, a hub's administrators) can "
+                    "refresh the JWT for up to 30 days; --logout deletes it"
+                )
         return lines
 
     @staticmethod
@@ -96,6 +103,10 @@ def summary(result: LoginResult, prefix: str) -> str:
         parts.append("signature verified" if jwt.verified else f"signature NOT verified ({jwt.verify_note})")
         if jwt.clock_note:
             parts.append(jwt.clock_note)
+        if result.resumed:
+            parts.append("remembered JWT refreshed: no login")
+        elif result.remembered_in:
+            parts.append("remembered")
     else:
         parts.append(f"access token expires {describe_remaining(token.expires_in)}")
     return f"iyo: {' · '.join(parts)} → {', '.join(variable_names(result, prefix))}"

@@ -124,21 +124,30 @@ class NotebookLogin:
         display: BrowserDisplay | None = None,
         *,
         fresh: bool = False,
+        remember: bool = False,
     ) -> LoginOutcome:
-        """Log in (or reuse an identical call's still-valid result) and store the variables."""
+        """Log in (or reuse an identical call's still-valid result) and store the variables.
+        With ``remember``, a JWT kept by an earlier login is refreshed instead, when there is one."""
         if not prefix.isidentifier():
             raise ConfigError("{setting:prefix} must be a valid Python name (letters, digits and _)")
         value, _ = secret.found(self.variables.namespace)
         earlier = self.variables.results.get(prefix)
-        if not fresh and earlier is not None:
+        if not fresh and earlier is not None and (earlier.remembered_in or not remember):
             same_secret = fingerprint(value) if value else earlier.secret_fingerprint
             if earlier.is_fresh_for(request, same_secret):
                 return LoginOutcome(earlier, reused=True, restored=tuple(self.variables.restore(prefix)))
         code_grant = None
         if request.flow == AUTHORIZATION_CODE:
             code_grant = self._browser_step(request, browser, display)  # checked before any prompt
-        value = value or secret.asked()
-        result = login(request, value, code_grant=code_grant, on_renew=lambda jwt: self.variables.renewed(prefix, jwt))
+        result = login(
+            request,
+            lambda: value or secret.asked(),
+            remember=remember,
+            fresh=fresh,
+            notice=display.notice if display is not None else print,
+            code_grant=code_grant,
+            on_renew=lambda jwt: self.variables.renewed(prefix, jwt),
+        )
         self.variables.put(prefix, result)
         return LoginOutcome(result)
 

@@ -13,13 +13,14 @@ constants beside the function that needs them (``docs/protocol.md`` gives the so
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from .errors import OAuthError
+from .errors import ConfigError, OAuthError
 from .tokens import JWT, AccessToken
 
 if TYPE_CHECKING:  # flows only receive a transport; importing requests here would slow %load_ext
@@ -87,19 +88,35 @@ class JwtOptions:
         return params
 
 
-def _received_jwt(transport: Transport, response, what: str, public_key: str | None) -> JWT:
+def _received_jwt(transport: Transport, base_url: str, response, what: str, public_key: str | None) -> JWT:
     """The JWT in a 2xx answer; refused when its signature does not match the configured key."""
     from .transport import clock_offset
 
-    jwt = JWT(transport.text(response, what=what), public_key=public_key, clock_offset=clock_offset(response))
+    text = transport.text(response, what=what)
+    jwt = issued_jwt(transport, base_url, text, public_key, clock_offset=clock_offset(response), what=what)
+    if "exp" not in jwt.claims or jwt.expired:
+        problem = "has no expiry (exp)" if "exp" not in jwt.claims else "has already expired"
+        raise OAuthError(f"{what}: the server sent a JWT that {problem}")
+    return jwt
+
+
+def issued_jwt(
+    transport: Transport,
+    base_url: str,
+    text: str,
+    public_key: str | None,
+    *,
+    clock_offset: float = 0.0,
+    what: str = "JWT",
+) -> JWT:
+    """A `JWT` that ``base_url`` issued (checked against ``public_key``), able to `JWT.derive`."""
+    jwt = JWT(text, public_key=public_key, clock_offset=clock_offset)
     if public_key and not jwt.verified:
         raise OAuthError(
             f"{what}: {jwt.verify_note}. If the base URL is not itsyou.online, set IYO_JWT_PUBLIC_KEY "
             "to that server's public key (iyo-magic serve prints it), or to 'none' to skip the check"
         )
-    if "exp" not in jwt.claims or jwt.expired:
-        problem = "has no expiry (exp)" if "exp" not in jwt.claims else "has already expired"
-        raise OAuthError(f"{what}: the server sent a JWT that {problem}")
+    jwt._set(_deriver=functools.partial(derive_jwt, transport, base_url, public_key))
     return jwt
 
 
@@ -174,7 +191,7 @@ def jwt_from_access_token(
         headers={"Authorization": f"{ACCESS_TOKEN_SCHEME} {access_token}"},
     )
     transport.expect(response, what=what, explain=_jwt_scope_advice(options.scopes, access_token))
-    return _received_jwt(transport, response, what, options.public_key)
+    return _received_jwt(transport, base_url, response, what, options.public_key)
 
 
 def jwt_by_client_credentials(
@@ -201,7 +218,7 @@ def jwt_by_client_credentials(
         headers={"Accept": "application/jwt"},
     )
     transport.expect(response, what=what, explain=_TOKEN_ENDPOINT_ADVICE)
-    return _received_jwt(transport, response, what, options.public_key)
+    return _received_jwt(transport, base_url, response, what, options.public_key)
 
 
 def refresh_jwt(
@@ -225,4 +242,51 @@ def refresh_jwt(
         what=what,
         explain={401: "the refresh token is unknown or expired (unused for 30 days); log in again"},
     )
-    return _received_jwt(transport, response, what, options.public_key)
+    return _received_jwt(transport, base_url, response, what, options.public_key)
+
+
+def derive_jwt(
+    transport: Transport,
+    base_url: str,
+    public_key: str | None,
+    parent: JWT,
+    *,
+    aud=(),
+    scope=None,
+    validity: int | None = None,
+    refreshable: bool = False,
+) -> JWT:
+    """``GET /v1/oauth/jwt`` with ``Authorization: bearer <parent>`` ("Case 3"): a new JWT from
+    a user's refreshable JWT. Without ``scope`` it asks for the parent's scopes (the server would
+    give none); an expired parent is refreshed first (one request more)."""
+    if not parent.username:
+        raise ConfigError(
+            "derive: ItsYou.online derives JWTs only from a user's JWT, and this one is an organization's "
+            "(its server fails on it); log in again with the --aud and --scope you need"
+        )
+    if not parent.refreshable:
+        raise ConfigError("derive: needs a JWT with a refresh token (log in without --no-refresh)")
+    scopes = _names(scope) if scope is not None else tuple(s for s in parent.scope if s)
+    options = JwtOptions(scopes, _names(aud), validity, refreshable, public_key)
+    if parent.expired:
+        parent = refresh_jwt(transport, base_url, parent, JwtOptions(public_key=public_key))
+    what = "derived JWT"
+    response = transport.request(
+        "GET",
+        base_url + JWT_PATH,
+        what=what,
+        params=options.params(),
+        headers={"Authorization": f"{JWT_SCHEME} {parent}"},
+    )
+    transport.expect(
+        response,
+        what=what,
+        explain={401: f"this JWT does not allow scope {','.join(scopes) or '(none)'}, or its refresh token is gone"},
+    )
+    return _received_jwt(transport, base_url, response, what, public_key)
+
+
+def _names(value) -> tuple[str, ...]:
+    """A comma-separated string or a list of them, as a tuple of names."""
+    values = [value] if isinstance(value, str) else list(value or ())
+    return tuple(item.strip() for text in values for item in str(text).split(",") if item.strip())

@@ -25,7 +25,8 @@ class Renewal:
 
     ``get_access_token`` runs the login's flow again (``None`` when it cannot run without the
     user); ``get_jwt(access_token)`` asks for a JWT with the login's options, from the access
-    token or (``None``) straight from the client credentials, as a ``direct`` login did.
+    token or (``None``) straight from the client credentials, as a ``direct`` login did. A
+    resumed ``--remember`` login has neither: only the refresh endpoint renews it.
     """
 
     def __init__(
@@ -36,7 +37,7 @@ class Renewal:
         *,
         access_token: AccessToken | None,
         get_access_token: Callable[[], AccessToken] | None,
-        get_jwt: Callable[[AccessToken | None], JWT],
+        get_jwt: Callable[[AccessToken | None], JWT] | None = None,
         direct: bool = False,
     ) -> None:
         self.transport = transport
@@ -64,6 +65,8 @@ class Renewal:
                 return protocol.refresh_jwt(self.transport, self.base_url, old, self.options)
             except IyoError:
                 pass  # the refresh token may be gone (revoked, unused 30 days): try the other ways
+        if self.get_jwt is None:
+            raise RefreshError("the remembered JWT can no longer be refreshed; run %iyo_token again to log in")
         if self.direct:
             return self.get_jwt(None)
         token = self.access_token

@@ -193,6 +193,24 @@ class JWT(_MaskedToken):
         off = describe_remaining(abs(self.clock_offset))[len("in ") :]
         return f"this machine's clock is {off} {ahead} ItsYou.online's; expiry corrected"
 
+    def derive(self, aud=(), scope=None, validity: int | None = None, refreshable: bool = False) -> JWT:
+        """A new JWT from this one, fit to hand to another service: by default without a refresh
+        token (as ItsYou.online advises), so it cannot outlive ``validity``. One request.
+
+        aud          audiences of the new JWT (a list, or comma-separated), e.g. the service's organization
+        scope        its scopes (default: this JWT's); only scopes this JWT's login allows
+        validity     its lifetime in seconds (it can only be shorter than 24 hours)
+        refreshable  True to give it a refresh token of its own
+
+        Only a user's JWT can be derived from (ItsYou.online's rule); it must be refreshable.
+        """
+        deriver = getattr(self, "_deriver", None)
+        if deriver is None:
+            from .errors import ConfigError
+
+            raise ConfigError("derive: this JWT was not obtained by a login here; use iyo_jwt")
+        return deriver(self, aud=aud, scope=scope, validity=validity, refreshable=refreshable)
+
     def _repr_html_(self) -> str:
         from .card import jwt_card
 

@@ -127,6 +127,11 @@ class LoginForm:
         self.refreshable = w.Checkbox(
             value=initial.get("refreshable", True), indent=False, description="Refreshable JWT (offline_access)"
         )
+        self.remember = w.Checkbox(
+            value=bool(initial.get("remember")),
+            indent=False,
+            description="Remember: a later kernel refreshes this JWT instead of logging in (never the secret)",
+        )
         self.listen = _text("Listen on", initial.get("listen"), "[127.0.0.1:]PORT; empty: the redirect URI's")
         self.wait_seconds = _text("Wait (s)", f"{initial.get('wait') or settings.DEFAULT_WAIT:g}")
         self.paste_mode = w.Checkbox(
@@ -185,6 +190,7 @@ class LoginForm:
                 self.scope,
                 self.aud,
                 self.validity,
+                self.remember,
                 self.advanced,
                 w.HBox([self.button, self.cancel, self.progress]),
                 self.link,
@@ -267,7 +273,7 @@ class LoginForm:
         typed, self.secret.value = self.secret.value, ""  # out of the widget state at once
         try:
             request, browser, source = self._request(), self._browser(), self._secret_source(typed)
-            if not source.found(self.logins.variables.namespace)[0]:
+            if not self.remember.value and not source.found(self.logins.variables.namespace)[0]:
                 raise ConfigError("enter the client secret (or set IYO_CLIENT_SECRET in the kernel's environment)")
         except IyoError as exc:
             self._show_error(exc.worded(FIELD_LABELS))
@@ -306,7 +312,10 @@ class LoginForm:
             show_link=self._show_link, ask_pasted=self._ask_pasted, notice=self._notice, cancelled=cancel.is_set
         )
         try:
-            outcome = self.logins.login(self.prefix, request, source, browser, display, fresh=True)
+            remember = self.remember.value  # remembering, a valid JWT of the same login is reused
+            outcome = self.logins.login(
+                self.prefix, request, source, browser, display, fresh=not remember, remember=remember
+            )
             if cancel.is_set():
                 return
             self.result = outcome.result

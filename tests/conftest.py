@@ -55,12 +55,19 @@ def request_for(code_standins, port=None, **extra):
     ), port
 
 
+# No test, kernel or notebook run by the tests reaches the developer's own keyring: --remember
+# keeps its JWTs in files unless a test registers a keyring of its own.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+
+
 @pytest.fixture(autouse=True)
-def clean_iyo_environment(monkeypatch):
-    """No test sees the developer's IYO_* variables."""
+def clean_iyo_environment(monkeypatch, tmp_path):
+    """No test sees the developer's IYO_* variables, remembered JWTs or profiles."""
     for name in list(os.environ):
         if name.startswith("IYO_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("IYO_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("IYO_CONFIG_DIR", str(tmp_path / "config"))
 
 
 @pytest.fixture(scope="session")

@@ -84,6 +84,7 @@ class StoredRefreshToken:
     azp: str
     scopes: list[str]
     last_used: float
+    username: str = ""
 
 
 @dataclass
@@ -287,7 +288,7 @@ class IyoServer:
         if audiences:
             claims["aud"] = audiences
         if offline:
-            claims["refresh_token"] = self.new_refresh_token(token.client_id, claims["scope"])
+            claims["refresh_token"] = self.new_refresh_token(token.client_id, claims["scope"], token.username)
         return self.sign(claims)
 
     def possible_scopes(self, username: str, scopes: list[str]) -> list[str]:
@@ -302,11 +303,26 @@ class IyoServer:
             return expires
         return min(expires, self.clock() + seconds) if seconds > 0 else expires
 
-    def new_refresh_token(self, azp: str, scopes: list[str]) -> str:
+    def new_refresh_token(self, azp: str, scopes: list[str], username: str = "") -> str:
         token = random_token()
         with self._lock:
-            self.state.refresh_tokens[token] = StoredRefreshToken(azp, list(scopes), self.clock())
+            self.state.refresh_tokens[token] = StoredRefreshToken(azp, list(scopes), self.clock(), username)
         return token
+
+    def remove_authorization(self, username: str, client_id: str) -> int:
+        """What a user does on ItsYou.online to revoke an application: forget the consent and
+        every refresh token issued to ``client_id`` for ``username`` (for an organization's own
+        key, its globalid as both). Returns how many refresh tokens went."""
+        with self._lock:
+            self.state.consents.pop((username, client_id), None)
+            gone = [
+                token
+                for token, stored in self.state.refresh_tokens.items()
+                if stored.azp == client_id and (stored.username or stored.azp) == username
+            ]
+            for token in gone:
+                del self.state.refresh_tokens[token]
+        return len(gone)
 
     def live_refresh_token(self, token) -> StoredRefreshToken | None:
         with self._lock:
@@ -366,7 +382,7 @@ class IyoServer:
         if audiences:
             claims["aud"] = audiences
         if offline:
-            claims["refresh_token"] = self.new_refresh_token(claims["azp"], claims["scope"])
+            claims["refresh_token"] = self.new_refresh_token(claims["azp"], claims["scope"], parent["username"])
         return Response(self.sign(claims), content_type="application/jwt")
 
     # -- /v1/oauth/jwt/refresh -----------------------------------------------------------------

@@ -1,0 +1,278 @@
+"""Where ``--remember`` keeps a login's refreshable JWT between kernels: the system keyring when
+``keyring`` finds a real backend, else a file of its own under the user's state directory.
+
+Only the JWT is kept (never the client secret or the access token), one per `LoginKey`: the same
+base URL, client, flow, scope and audience. A file is mode 0600 in a 0700 directory that belongs
+to the user; a looser file or directory is refused, saying why, and never silently skipped.
+Writes are atomic (a new file renamed over the old), and a lock file per login lets kernels
+that refresh at once take turns (see ``remembered_login``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import stat
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .login_flow import LoginRequest
+
+#: Overrides where the files go (tests, or a user who wants them elsewhere).
+STATE_DIR_ENV = "IYO_STATE_DIR"
+KEYRING_SERVICE = "iyo_magic"
+#: A keyring that has not answered by then (a locked desktop keyring waiting for a password
+#: dialog nobody sees) is given up on, so that it never hangs a notebook.
+KEYRING_DEADLINE = 10.0
+#: How long a kernel waits for another one that is refreshing the same login.
+LOCK_DEADLINE = 30.0
+
+_COMPACT_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+class Unreadable(ConfigError):
+    """The kept entry is not a JWT (a corrupt or hand-edited file)."""
+
+
+def state_directory() -> Path:
+    """``$IYO_STATE_DIR``, else the platform's per-user state directory, ``/iyo_magic``."""
+    if os.environ.get(STATE_DIR_ENV):
+        return Path(os.environ[STATE_DIR_ENV]).expanduser()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "iyo_magic"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "iyo_magic"
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "iyo_magic"
+
+
+@dataclass(frozen=True)
+class LoginKey:
+    """What makes two logins the same for ``--remember``; no secret in it."""
+
+    base_url: str
+    client_id: str
+    flow: str
+    scopes: tuple[str, ...]
+    audiences: tuple[str, ...]
+
+    @classmethod
+    def of(cls, request: LoginRequest) -> LoginKey:
+        return cls(request.base_url, request.client_id, request.flow, request.scopes, request.audiences)
+
+    @property
+    def name(self) -> str:
+        """A stable name for files and keyring entries (a hash: client ids stay out of file names)."""
+        text = "\n".join([self.base_url, self.client_id, self.flow, ",".join(self.scopes), ",".join(self.audiences)])
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def __str__(self) -> str:
+        parts = [f"{self.client_id} at {self.base_url}", self.flow]
+        if self.scopes:
+            parts.append("scope " + ",".join(self.scopes))
+        if self.audiences:
+            parts.append("aud " + ",".join(self.audiences))
+        return ", ".join(parts)
+
+
+class RememberedJwts:
+    """The kept JWTs of this user. Creating one checks (or makes) the state directory, so a
+    directory others can read is refused before any login starts."""
+
+    def __init__(self, directory: Path | None = None, *, use_keyring: bool = True) -> None:
+        self.directory = directory or state_directory()
+        _private_directory(self.directory)
+        self.keyring = system_keyring() if use_keyring else None
+
+    @property
+    def in_keyring(self) -> bool:
+        return self.keyring is not None
+
+    def place(self, key: LoginKey) -> str:
+        """Where ``key``'s JWT is kept, in words."""
+        if self.keyring is not None:
+            return f"the system keyring ({type(self.keyring).__name__}, service {KEYRING_SERVICE!r})"
+        return f"the file {self._file(key)}"
+
+    def read(self, key: LoginKey) -> str | None:
+        """The kept JWT, or None; `Unreadable` when the entry is not a JWT."""
+        if self.keyring is not None:
+            text = _within_deadline(self.keyring.get_password, KEYRING_SERVICE, key.name)
+        else:
+            text = _read_private_file(self._file(key))
+        if text is None:
+            return None
+        text = text.strip()
+        if not _COMPACT_JWT.fullmatch(text):
+            raise Unreadable(f"the remembered JWT in {self.place(key)} is unreadable (not a JWT)")
+        return text
+
+    def write(self, key: LoginKey, jwt: str) -> None:
+        """Keep ``jwt`` (the JWT's text and nothing else) for ``key``, replacing what was kept."""
+        if self.keyring is not None:
+            _within_deadline(self.keyring.set_password, KEYRING_SERVICE, key.name, str.__str__(jwt))
+            return
+        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")  # mode 0600
+        try:
+            with os.fdopen(handle, "w") as file:
+                file.write(str.__str__(jwt))
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, self._file(key))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+    def forget(self, key: LoginKey) -> bool:
+        """Delete ``key``'s JWT; True when there was one."""
+        if self.keyring is not None:
+            from keyring.errors import PasswordDeleteError
+
+            try:
+                _within_deadline(self.keyring.delete_password, KEYRING_SERVICE, key.name)
+            except PasswordDeleteError:
+                return False
+            return True
+        try:
+            self._file(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def lock(self, key: LoginKey, deadline: float = LOCK_DEADLINE) -> Iterator[None]:
+        """Hold ``key``'s lock (one kernel at a time refreshes or writes it)."""
+        path = self.directory / f"{key.name}.lock"
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            _acquire(descriptor, path, deadline)
+            yield
+        finally:
+            os.close(descriptor)  # closing releases the lock
+
+    def _file(self, key: LoginKey) -> Path:
+        return self.directory / f"{key.name}.jwt"
+
+
+def system_keyring():
+    """The keyring backend ``keyring`` chose, when it is a real one (priority 1 or more: not
+    its fail or null backend, nor a plain-text one); None without ``keyring`` or such a backend."""
+    try:
+        import keyring
+    except ImportError:
+        return None
+    try:
+        backend = keyring.get_keyring()
+        return backend if backend.priority >= 1 else None
+    except Exception:  # a backend that cannot even say its priority is no keyring to trust
+        return None
+
+
+def _private_directory(path: Path) -> None:
+    """Make ``path`` (0700), or check that it is a directory only its owner can use."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConfigError(f"cannot make the directory {path} for --remember ({exc.strerror})") from None
+    if os.name != "posix":
+        return
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise ConfigError(f"{path} is not a directory; --remember keeps its files there: remove it")
+    _refuse_if_shared(path, info, "directory", "700")
+
+
+def _read_private_file(path: Path) -> str | None:
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return None
+    if os.name == "posix":
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{path} is not a regular file; --remember refuses it: remove it")
+        _refuse_if_shared(path, info, "file", "600")
+    try:
+        return path.read_text(encoding="ascii")
+    except UnicodeDecodeError:
+        raise Unreadable(f"the remembered JWT in the file {path} is unreadable (not a JWT)") from None
+
+
+def _refuse_if_shared(path: Path, info: os.stat_result, kind: str, mode: str) -> None:
+    if info.st_uid != os.getuid():
+        raise ConfigError(f"--remember refuses the {kind} {path}: it belongs to another user")
+    if info.st_mode & 0o077:
+        raise ConfigError(
+            f"--remember refuses the {kind} {path}: others can use it (mode {stat.S_IMODE(info.st_mode):o}); "
+            f"run chmod {mode} {path}"
+        )
+
+
+def _acquire(descriptor: int, path: Path, deadline: float) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows: a byte-range lock on the file's first byte
+        import msvcrt
+
+        def try_lock() -> None:
+            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+    else:
+
+        def try_lock() -> None:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            try_lock()
+            return
+        except OSError:
+            if time.monotonic() >= end:
+                raise ConfigError(
+                    f"another kernel has held {path} for {deadline:g} s; try again, or delete that file "
+                    "if no other kernel is running"
+                ) from None
+            time.sleep(0.05)
+
+
+def _within_deadline(call: Callable, *args):
+    """``call(*args)`` in a thread; a `ConfigError` when it has not answered by `KEYRING_DEADLINE`."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True, name="iyo-keyring")
+    worker.start()
+    worker.join(KEYRING_DEADLINE)
+    if worker.is_alive():
+        raise ConfigError(
+            f"the system keyring did not answer within {KEYRING_DEADLINE:g} s (locked?); unlock it, or "
+            "set PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring to keep the JWT in a file instead"
+        )
+    if "error" in outcome:
+        error = outcome["error"]
+        from keyring.errors import KeyringError, PasswordDeleteError
+
+        if isinstance(error, PasswordDeleteError):
+            raise error
+        if isinstance(error, KeyringError):
+            raise ConfigError(f"the system keyring failed ({type(error).__name__}); nothing was kept") from None
+        raise error
+    return outcome.get("value")

@@ -1,0 +1,118 @@
+"""``--remember`` during a login: resume a kept JWT with one refresh (no browser, no secret),
+keep a new login's JWT, and write renewals back (see ``remembered`` for where).
+
+Two kernels that resume the same login at once take turns on its lock: the second finds the
+JWT the first wrote and uses it, so there is one refresh. A kept JWT that cannot be refreshed
+(the authorization was removed, or it went unused for 30 days) is deleted and the login runs
+as usual, saying so.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Callable
+
+from . import protocol
+from .errors import ConfigError, IyoError, OAuthError
+from .remembered import LoginKey, RememberedJwts, Unreadable
+
+if TYPE_CHECKING:
+    from .login_flow import LoginRequest
+    from .tokens import JWT
+    from .transport import Transport
+
+log = logging.getLogger(__name__)
+
+REMOTE_NOTE = (
+    "--remember on a remote kernel (JupyterHub, Binder): the JWT is kept in {place} on the server, "
+    "where its administrators may be able to read it"
+)
+_warned_remote = False
+
+
+class Remembering:
+    """The ``--remember`` part of one login of ``request``."""
+
+    def __init__(
+        self, request: LoginRequest, notice: Callable[[str], None] = print, store: RememberedJwts | None = None
+    ) -> None:
+        if not request.want_jwt or not request.refreshable:
+            raise ConfigError("--remember keeps a refreshable JWT: it does not go with --no-jwt or --no-refresh")
+        self.request = request
+        self.key = LoginKey.of(request)
+        self.store = store or RememberedJwts()
+        self.notice = notice
+        self.place = self.store.place(self.key)
+        self._warn_if_remote()
+
+    def resume(self, transport: Transport, options: protocol.JwtOptions) -> JWT | None:
+        """The kept JWT, refreshed (one request); None when there is none to use."""
+        base_url = self.request.base_url
+        try:
+            seen = self.store.read(self.key)
+            if seen is None:
+                return None
+            with self.store.lock(self.key):
+                current = self.store.read(self.key)
+                if current is None:  # logged out meanwhile
+                    return None
+                if current != seen:  # another kernel refreshed it while this one waited
+                    return protocol.issued_jwt(transport, base_url, current, options.public_key)
+                jwt = protocol.refresh_jwt(transport, base_url, current, options)
+                self.store.write(self.key, jwt)
+                return jwt
+        except Unreadable as exc:
+            self.notice(f"{exc}; logging in as usual (the login replaces it)")
+        except OAuthError as exc:
+            self.store.forget(self.key)
+            reason = (
+                "the authorization was removed on ItsYou.online, or it went unused for 30 days"
+                if exc.status == 401
+                else str(exc)
+            )
+            self.notice(f"the remembered JWT could not be refreshed ({reason}); logging in as usual")
+        except IyoError as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            self.notice(f"the remembered JWT could not be refreshed ({exc}); logging in as usual")
+        return None
+
+    def keep(self, jwt: JWT) -> None:
+        """Keep a new login's JWT; says so when it cannot (the login itself stands)."""
+        if not jwt.refreshable:
+            self.notice("not remembered: ItsYou.online sent a JWT without a refresh token")
+            return
+        try:
+            with self.store.lock(self.key):
+                self.store.write(self.key, jwt)
+        except (IyoError, OSError) as exc:
+            self.notice(f"not remembered: {exc}")
+
+    def write_back(self, jwt: JWT) -> None:
+        """Keep a renewed JWT (an `IyoAuth` renewal); a failure is logged, never raised into a request."""
+        try:
+            with self.store.lock(self.key):
+                self.store.write(self.key, jwt)
+        except (IyoError, OSError) as exc:
+            log.warning("the renewed JWT was not remembered: %s", exc)
+
+    def _warn_if_remote(self) -> None:
+        global _warned_remote
+        from .browser_policy import running_remotely
+
+        if not _warned_remote and running_remotely():
+            _warned_remote = True
+            self.notice(REMOTE_NOTE.format(place=self.place))
+
+
+def forget(request: LoginRequest, store: RememberedJwts | None = None) -> tuple[str | None, str]:
+    """Delete ``request``'s kept JWT: (its text, read just before, or None; where it was kept)."""
+    store = store or RememberedJwts()
+    key = LoginKey.of(request)
+    try:
+        text = store.read(key)
+    except Unreadable:
+        text = None
+    with store.lock(key):
+        store.forget(key)
+    return text, store.place(key)
