@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import socket
+import tempfile
 import time
 from types import SimpleNamespace
 
@@ -58,6 +59,8 @@ def request_for(code_standins, port=None, **extra):
 # No test, kernel or notebook run by the tests reaches the developer's own keyring: --remember
 # keeps its JWTs in files unless a test registers a keyring of its own.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+# Nor the user's state directory (the notebooks nbval runs, too; each test gets its own below).
+os.environ["IYO_STATE_DIR"] = tempfile.mkdtemp(prefix="iyo-test-state-")
 
 
 @pytest.fixture(autouse=True)

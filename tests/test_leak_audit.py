@@ -57,6 +57,12 @@ AUDIT_CELLS = [
     "form2 = iyo_magic.LoginForm(prefix='formed2')\nform2.secret.value = os.environ['AUDIT_WRONG_FORM']\n"
     "form2.button.click(); form2.wait(); form2",
     "formed_cockpit.get('/ays/repository').status_code, iyo_cockpit.get('/ays/repository').status_code",
+    # --remember: a login kept, resumed after what a restart leaves, shown, derived from; another logged out.
+    "%iyo_token --remember --aud cockpit-demo -o kept",
+    "%iyo_token --clear -o kept\n%iyo_token --remember --aud cockpit-demo -o kept",
+    "%iyo_token --status -o kept",
+    "browser_jwt.derive(aud='elsewhere', validity=600)",
+    "%iyo_token --remember --aud cockpit-demo,other -o gone\n%iyo_token --logout -o gone",
     "%iyo_token --clear -o one",
     # Verbose tracebacks, values typed where a name belongs, Cockpit errors, second servers.
     "%xmode Verbose",
@@ -111,6 +117,7 @@ def audit(tmp_path_factory):
         AUDIT_LOG=str(home / "kernel.log"),
         AUDIT_WRONG=WRONG,
         AUDIT_WRONG_FORM=WRONG_IN_FORM,
+        IYO_STATE_DIR=str(home / "state"),
     )
     try:
         audit_nb = nbformat.v4.new_notebook()
@@ -165,6 +172,7 @@ def audit(tmp_path_factory):
         }
         yield {
             "home": home,
+            "issued": issued_jwts,
             "saved": saved,
             "records": records,
             "forbidden": forbidden,
@@ -284,6 +292,10 @@ def test_the_audit_ran_every_path(audit):
         "redirected: Cockpit answered 401",
         "through no proxy: 200",
         "CockpitError",
+        "remembered JWT refreshed: no login",
+        "remembered in the file",
+        "aud elsewhere, not refreshable",
+        "deleted the remembered JWT",
     ):
         assert expected in outputs, expected
     assert "(200, 200)" in outputs
@@ -292,3 +304,11 @@ def test_the_audit_ran_every_path(audit):
     assert "Authorization" not in audit["second"].requests[0]
     assert "iyo_token" in (audit["home"] / "logstart.py").read_text()
     assert (audit["home"] / "kernel.log").read_text().count("DEBUG") > 5  # DEBUG logging was really on
+
+
+def test_the_remembered_jwt_is_in_its_file_only_and_the_file_holds_it_alone(audit):
+    kept = list((audit["home"] / "state").glob("*.jwt"))
+    assert len(kept) == 1, kept  # "kept" stays; "gone" was logged out
+    assert kept[0].read_text() in audit["issued"]  # the JWT, whole, and nothing else
+    assert oct(kept[0].stat().st_mode & 0o777) == "0o600"
+    # And nowhere else: every channel was searched for every issued JWT (test_zero_findings...).
