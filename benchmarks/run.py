@@ -16,6 +16,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -185,8 +186,13 @@ def round_trips(servers) -> dict[str, int]:
     with quiet:
         ip.run_line_magic("iyo_token", "--aud " + ORG)
     session = requests.Session()
+    with tempfile.TemporaryDirectory() as state:
+        os.environ.update(IYO_STATE_DIR=state, PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+        login(request_for(servers), ORG_SECRET, remember=True)
+        remembered = count(lambda: login(request_for(servers), "", remember=True))  # a later kernel's
     with quiet:
         return {
+            "a --remember login in a later kernel": remembered,
             "access token + JWT": count(lambda: login(request_for(servers), ORG_SECRET)),
             "--jwt-only": count(lambda: login(request_for(servers, jwt_only=True), ORG_SECRET)),
             "identical call while valid": count(lambda: ip.run_line_magic("iyo_token", "--aud " + ORG)),
@@ -281,6 +287,7 @@ def main() -> int:
             "--jwt-only": 1,
             "identical call while valid": 0,
             "per Cockpit call while valid": 0,
+            "a --remember login in a later kernel": 1,
         }
         cold = cold_first_jwt(servers, 1 if quick else 15)
         rows.append(("cold first JWT: %load_ext + %iyo_token / minimal script", f"{cold:.2f}", "<= 1.05"))

@@ -147,7 +147,13 @@ class IyoMagics(Magics):
           %iyo_token --jwt-only --validity 3600 -o ops
           %iyo_token -f code --scope user:memberof:myorg         # log in in the browser
           %iyo_token -f code --scope user:memberof:myorg --paste # remote kernel (JupyterHub)
+          %iyo_token --aud myorg --remember   # a later kernel refreshes it: no login
+          %iyo_token -p staging               # settings from a profile (profiles.toml)
           %iyo_token --status
+          %iyo_token --logout                 # forget it everywhere; says what stays valid
+
+        A JWT to hand to another service, without a refresh token:
+          iyo_jwt.derive(aud="billing", validity=3600)
         """
         try:
             self._iyo_token(line)

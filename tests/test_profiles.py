@@ -60,7 +60,9 @@ def test_a_profile_that_holds_a_secret_is_refused_without_repeating_it(ip, two_s
     )
     jwt_like = "eyJhbGciOiJFUzM4NCJ9.eyJhenAiOiJ4In0.c2lnbmF0dXJlX3M"
     ip.run_line_magic("config", f"IyoMagics.profiles = {{'pasted': {{'aud': [{jwt_like!r}]}}}}")
-    with pytest.raises(UsageError, match=r"^profile 'pasted' in %config IyoMagics.profiles holds a secret \(aud\)") as e:
+    with pytest.raises(
+        UsageError, match=r"^profile 'pasted' in %config IyoMagics.profiles holds a secret \(aud\)"
+    ) as e:
         run(ip, "-p pasted")
     assert jwt_like not in str(e.value)
     ip.run_line_magic("config", f"IyoMagics.profiles = {{'env': {{'secret_env': {ORG_SECRET!r}}}}}")
