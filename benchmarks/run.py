@@ -192,13 +192,13 @@ def round_trips(servers) -> dict[str, int]:
         remembered = count(lambda: login(request_for(servers), "", remember=True))  # a later kernel's
     with quiet:
         return {
-            "a --remember login in a later kernel": remembered,
             "access token + JWT": count(lambda: login(request_for(servers), ORG_SECRET)),
             "--jwt-only": count(lambda: login(request_for(servers, jwt_only=True), ORG_SECRET)),
             "identical call while valid": count(lambda: ip.run_line_magic("iyo_token", "--aud " + ORG)),
             "per Cockpit call while valid": count(
                 lambda: session.get(servers.cockpit_url + "/ays/repository", auth=result.auth, timeout=10)
             ),
+            "a --remember login in a later kernel": remembered,
         }
 
 
