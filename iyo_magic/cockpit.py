@@ -1,8 +1,9 @@
-"""`CockpitSession`: a `requests.Session` bound to a Cockpit base URL, authenticated by `IyoAuth`.
+"""`CockpitSession`: a `requests.Session` bound to a Cockpit base URL, authenticated by `IyoAuth`,
+with the AYS API's operations as methods (``cockpit_api``).
 
-``iyo_cockpit.get("/ays/repository")`` sends the fresh JWT, and an error answer raises a
-`CockpitError` whose one-line message says what the Cockpit answered and, for a 401, which
-claim it most likely wants.
+``iyo_cockpit.list_repositories()`` or ``iyo_cockpit.get("/ays/repository")`` sends the fresh
+JWT, and an error answer raises a `CockpitError` whose one-line message says what the Cockpit
+answered (its ``{"code", "error"}``) and, for a 401, which claim it most likely wants.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .auth import IyoAuth
+from .cockpit_api import CockpitOperations
 from .errors import CockpitError
 from .settings import DEFAULT_TIMEOUT
 from .transport import LoopbackDirectSession, check_url, first_line, origin, without_credentials
@@ -27,8 +29,9 @@ _HINTS_401 = {
 }
 
 
-class CockpitSession(LoopbackDirectSession):
-    """Requests to ``base_url`` + path, with `IyoAuth`; errors raise `CockpitError`.
+class CockpitSession(CockpitOperations, LoopbackDirectSession):
+    """The Cockpit's operations as methods (``iyo_cockpit.list_jobs?``), and requests to
+    ``base_url`` + path for anything else, with `IyoAuth`; errors raise `CockpitError`.
 
     It calls the Cockpit only: an absolute URL outside ``base_url`` is refused, so the JWT never
     goes elsewhere (use plain ``requests`` for other servers).
@@ -89,7 +92,10 @@ class CockpitSession(LoopbackDirectSession):
         body = first_line(without_credentials(response.text, response.request))
         if response.status_code != 401:
             try:
-                detail = response.json().get("error") or body
+                answer = response.json()
+                detail = answer.get("error") or body
+                if answer.get("code") is not None:
+                    detail = f"{detail} (code {answer['code']})"
             except (ValueError, AttributeError):
                 detail = body
             return f"{what}: {first_line(without_credentials(str(detail), response.request))}"

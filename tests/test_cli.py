@@ -134,7 +134,7 @@ def test_seed_curl_commands(tmp_path):
             f"&client_secret={ORG_SECRET}&response_type=id_token",
         )
         for jwt in (org_jwt, user_jwt, one_shot):
-            assert curl("-H", f"Authorization: bearer {jwt}", f"{cockpit}/ays/repository") == "[]"
+            assert '"name": "production"' in curl("-H", f"Authorization: bearer {jwt}", f"{cockpit}/ays/repository")
         assert requests.get(f"{cockpit}/ays/repository").text == "Not JWT token"
     finally:
         stop(proc)

@@ -56,6 +56,12 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         "callback page at PATH (binder/start: the demo key cannot know the Binder address in advance)",
     )
     parser.add_argument(
+        "--cockpit-rules",
+        choices=["g8cockpit", "ays9"],
+        default="g8cockpit",
+        help="which Cockpit's JWT rules (ays9 also accepts azp == the organization; default g8cockpit)",
+    )
+    parser.add_argument(
         "--code-lifetime",
         type=float,
         default=10.0,

@@ -1,29 +1,33 @@
-"""A local Cockpit (AYS REST API) that checks JWTs exactly as the g8cockpit does.
+"""A local Cockpit (AYS REST API, all 35 operations of ays9's spec) that checks JWTs as the real
+Cockpits do.
 
-Authentication (``process_jwt_token``): the ``jwt`` cookie first, else the ``Authorization``
-header, as ``bearer <jwt>`` (scheme case-insensitive); the ES384 signature with the
-ItsYou.online key; ``iss == "itsyouonline"``; ``exp`` in the future; ``aud``, when present, must
-contain the organization; then ``globalid == ORG`` or ``"user:memberof:ORG"`` in ``scope``.
-Failures answer 401 with the Cockpit's own short texts. The AYS API behind it is a small
-in-memory model: repositories, blueprints (create, list, execute), services and runs.
+Authentication (g8cockpit's ``process_jwt_token``): the ``jwt`` cookie first, else the
+``Authorization`` header, as ``bearer <jwt>`` (scheme case-insensitive); the ES384 signature with
+the ItsYou.online key; ``iss == "itsyouonline"``; ``exp`` in the future; ``aud``, when present,
+must contain the organization; then ``globalid == ORG`` or ``"user:memberof:ORG"`` in ``scope``.
+With ``rules="ays9"``, ays9's ``check_token`` also lets ``azp == ORG`` through. Failures answer
+401 with the Cockpit's own short texts. The API's model is in ``ays``; errors are
+``{"code": int, "error": str}``.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 import time
 from collections import Counter
 
 import jwt as pyjwt
-import yaml
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .ays import Ays, Conflict, Invalid, NotFoundError
+
 ISSUER = "itsyouonline"
 API_PREFIX = "/api"
+#: The JWT rules of the two Cockpit generations.
+RULES = ("g8cockpit", "ays9")
 
 
 def text_401(message: str) -> Response:
@@ -36,25 +40,38 @@ def as_json(data, code: int = 200) -> Response:
 
 
 def error(code: int, message: str) -> Response:
-    return as_json({"error": message}, code)
+    return as_json({"code": code, "error": message}, code)
+
+
+def no_content() -> Response:
+    return Response(status=204)
 
 
 class CockpitServer:
     """The WSGI application, mounted under ``/api`` as behind the Cockpit's Caddy proxy."""
 
-    def __init__(self, organization: str, public_key_pem: str, *, clock=time.time) -> None:
+    def __init__(
+        self, organization: str, public_key_pem: str, *, clock=time.time, rules: str = "g8cockpit", seed: bool = True
+    ) -> None:
+        if rules not in RULES:
+            raise ValueError(f"rules must be one of {', '.join(RULES)}")
         self.organization = organization
         self.public_key_pem = public_key_pem
         self.clock = clock
-        self.repositories: dict[str, dict] = {}
+        self.rules = rules
+        self.ays = Ays(lambda: self.clock(), seed=seed)
         self.hits: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._run_ids = itertools.count(1)
         repo = "/ays/repository/<repo>"
         self.url_map = Map(
             [
+                Rule("/ays/reload", endpoint="reload", methods=["POST"]),
+                Rule("/ays/template_repo", endpoint="template_repo", methods=["POST"]),
+                Rule("/ays/templates", endpoint="ays_templates", methods=["GET"]),
+                Rule("/ays/templates/<name>", endpoint="ays_template", methods=["GET"]),
                 Rule("/ays/repository", endpoint="repositories", methods=["GET", "POST"]),
                 Rule(repo, endpoint="repository", methods=["GET", "DELETE"]),
+                Rule(f"{repo}/destroy", endpoint="destroy", methods=["POST"]),
                 Rule(f"{repo}/blueprint", endpoint="blueprints", methods=["GET", "POST"]),
                 Rule(f"{repo}/blueprint/<bp>", endpoint="blueprint", methods=["GET", "POST", "PUT", "DELETE"]),
                 Rule(f"{repo}/blueprint/<bp>/archive", endpoint="archive", methods=["PUT"]),
@@ -62,8 +79,16 @@ class CockpitServer:
                 Rule(f"{repo}/service", endpoint="services", methods=["GET"]),
                 Rule(f"{repo}/service/<role>", endpoint="services_of_role", methods=["GET"]),
                 Rule(f"{repo}/service/<role>/<name>", endpoint="service", methods=["GET", "DELETE"]),
+                Rule(f"{repo}/actor", endpoint="actors", methods=["GET"]),
+                Rule(f"{repo}/actor/<actor>", endpoint="actor", methods=["GET", "PUT"]),
+                Rule(f"{repo}/template", endpoint="templates", methods=["GET"]),
+                Rule(f"{repo}/template/<name>", endpoint="template", methods=["GET"]),
                 Rule(f"{repo}/aysrun", endpoint="runs", methods=["GET", "POST"]),
-                Rule(f"{repo}/aysrun/<run_id>", endpoint="run", methods=["GET"]),
+                Rule(f"{repo}/aysrun/<run_id>", endpoint="run", methods=["GET", "POST", "DELETE"]),
+                Rule(f"{repo}/job", endpoint="jobs", methods=["GET"]),
+                Rule(f"{repo}/job/<job_id>", endpoint="job", methods=["GET"]),
+                Rule("/webhooks/github", endpoint="github", methods=["POST"]),
+                Rule("/webhooks/events", endpoint="events", methods=["POST"]),
             ]
         )
 
@@ -76,10 +101,17 @@ class CockpitServer:
         try:
             endpoint, args = adapter.match(method=request.method)
             self.hits[endpoint] += 1
-            response = self.authenticate(request)
+            # Every /ays route is secured; the webhooks are for GitHub and other senders of events.
+            response = None if endpoint in ("github", "events") else self.authenticate(request)
             if response is None:
                 with self._lock:
                     response = getattr(self, "on_" + endpoint)(request, **args)
+        except NotFoundError as exc:
+            response = error(404, str(exc))
+        except Conflict as exc:
+            response = error(409, str(exc))
+        except Invalid as exc:
+            response = error(400, str(exc))
         except NotFound:
             response = error(404, "not found")
         except MethodNotAllowed:
@@ -123,178 +155,182 @@ class CockpitServer:
         if claims.get("iss") != ISSUER:
             return text_401("JWT Error: Invalid issuer")
         scopes = claims.get("scope") or []
-        if claims.get("globalid") != self.organization and (f"user:memberof:{self.organization}" not in scopes):
-            return text_401("Unauthorized")
-        return None
+        if claims.get("globalid") == self.organization or f"user:memberof:{self.organization}" in scopes:
+            return None
+        if self.rules == "ays9" and claims.get("azp") == self.organization:
+            return None
+        return text_401("Unauthorized")
 
-    # -- the AYS API (in memory) -------------------------------------------------------------
-    def repo(self, name: str) -> dict:
-        if name not in self.repositories:
-            raise NotFound()
-        return self.repositories[name]
-
+    # -- the AYS API (the model is in ``ays``) ---------------------------------------------------
     @staticmethod
     def body(request: Request) -> dict:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
-            raise HTTPException(response=error(400, "expected a JSON object body"))
+            raise Invalid("expected a JSON object body")
         return data
+
+    def on_reload(self, request: Request) -> Response:
+        return as_json({"msg": "AYS reloaded: templates and repositories read again"})
+
+    def on_template_repo(self, request: Request) -> Response:
+        data = self.body(request)
+        if not data.get("url"):
+            raise Invalid("url is required")
+        added = {"url": str(data["url"]), "branch": str(data.get("branch") or "master")}
+        self.ays.template_repos.append(added)
+        return as_json(added, 201)
+
+    def on_ays_templates(self, request: Request) -> Response:
+        return as_json([{"name": name} for name in sorted(self.ays.template_names())])
+
+    def on_ays_template(self, request: Request, name: str) -> Response:
+        return as_json(self.ays.template(name))
 
     def on_repositories(self, request: Request) -> Response:
         if request.method == "GET":
-            return as_json([{"name": r["name"]} for r in self.repositories.values()])
+            return as_json([repo.view() for repo in self.ays.repositories.values()])
         data = self.body(request)
-        name = str(data.get("name") or "")
-        if not name:
-            return error(400, "name is required")
-        if name in self.repositories:
-            return error(409, f"repository {name} already exists")
-        self.repositories[name] = {
-            "name": name,
-            "path": f"/optvar/cockpit_repos/{name}",
-            "git_url": str(data.get("git_url") or ""),
-            "blueprints": {},
-            "services": {},
-            "runs": {},
-        }
-        return as_json(self.repo_view(self.repositories[name]), 201)
-
-    @staticmethod
-    def repo_view(repo: dict) -> dict:
-        return {"name": repo["name"], "path": repo["path"], "git_url": repo["git_url"]}
+        created = self.ays.create_repository(str(data.get("name") or ""), str(data.get("git_url") or ""))
+        return as_json(created.view(), 201)
 
     def on_repository(self, request: Request, repo: str) -> Response:
-        found = self.repo(repo)
+        found = self.ays.repository(repo)
         if request.method == "DELETE":
-            del self.repositories[repo]
-            return Response(status=204)
-        return as_json(self.repo_view(found))
+            del self.ays.repositories[repo]
+            return no_content()
+        return as_json(found.view())
+
+    def on_destroy(self, request: Request, repo: str) -> Response:
+        self.ays.repository(repo).destroy()
+        return no_content()
 
     def on_blueprints(self, request: Request, repo: str) -> Response:
-        found = self.repo(repo)
+        found = self.ays.repository(repo)
         if request.method == "GET":
-            archived = request.args.get("archived")
-            items = [
-                {"name": bp["name"], "archived": bp["archived"]}
-                for bp in found["blueprints"].values()
-                if archived is None or str(bp["archived"]) == archived
-            ]
-            return as_json(items)
+            archived = request.args.get("archived", "true").lower() in ("1", "true")
+            shown = [bp for bp in found.blueprints.values() if archived or not bp["archived"]]
+            return as_json([{"name": bp["name"], "archived": bp["archived"]} for bp in shown])
         data = self.body(request)
-        name, content = str(data.get("name") or ""), str(data.get("content") or "")
-        if not name:
-            return error(400, "name is required")
-        if name in found["blueprints"]:
-            return error(409, f"blueprint {name} already exists")
-        problem = blueprint_problem(content)
-        if problem:
-            return error(400, problem)
-        found["blueprints"][name] = {"name": name, "content": content, "archived": False}
-        return as_json(found["blueprints"][name], 201)
+        return as_json(found.create_blueprint(str(data.get("name") or ""), str(data.get("content") or "")), 201)
 
     def on_blueprint(self, request: Request, repo: str, bp: str) -> Response:
-        found = self.repo(repo)
-        if bp not in found["blueprints"]:
-            return error(404, f"blueprint {bp} not found")
-        blueprint = found["blueprints"][bp]
+        found = self.ays.repository(repo)
+        blueprint = found.blueprint(bp)
         if request.method == "GET":
             return as_json(blueprint)
         if request.method == "DELETE":
-            del found["blueprints"][bp]
-            return Response(status=204)
+            del found.blueprints[bp]
+            return no_content()
         if request.method == "PUT":
-            content = str(self.body(request).get("content") or "")
-            problem = blueprint_problem(content)
-            if problem:
-                return error(400, problem)
-            blueprint["content"] = content
-            return as_json(blueprint)
-        created = []
-        for key, value in (yaml.safe_load(blueprint["content"]) or {}).items():
-            actor, _, name = str(key).partition("__")
-            if not name:
-                continue  # actions: and other non-service sections
-            role = actor.split(".")[0]
-            found["services"][(role, name)] = {
-                "role": role,
-                "name": name,
-                "actor": actor,
-                "state": "new",
-                "data": value or {},
-            }
-            created.append(f"{role}!{name}")
-        return as_json({"msg": f"blueprint {bp} executed", "services": created})
+            return as_json(found.update_blueprint(bp, str(self.body(request).get("content") or "")))
+        return as_json(found.execute_blueprint(bp))
 
     def on_archive(self, request: Request, repo: str, bp: str, archived: bool = True) -> Response:
-        found = self.repo(repo)
-        if bp not in found["blueprints"]:
-            return error(404, f"blueprint {bp} not found")
-        found["blueprints"][bp]["archived"] = archived
+        self.ays.repository(repo).blueprint(bp)["archived"] = archived
         return as_json({"msg": f"blueprint {bp} {'archived' if archived else 'restored'}"})
 
     def on_restore(self, request: Request, repo: str, bp: str) -> Response:
         return self.on_archive(request, repo, bp, archived=False)
 
     def on_services(self, request: Request, repo: str) -> Response:
-        services = self.repo(repo)["services"].values()
-        return as_json([{"role": s["role"], "name": s["name"]} for s in services])
+        services = self.ays.repository(repo).services.values()
+        wanted = {name: request.args.get(name) for name in ("actor", "role", "service")}
+        shown = [
+            s
+            for s in services
+            if all(not value or s[{"service": "name"}.get(name, name)] == value for name, value in wanted.items())
+        ]
+        return as_json([{"role": s["role"], "name": s["name"]} for s in shown])
 
     def on_services_of_role(self, request: Request, repo: str, role: str) -> Response:
-        services = self.repo(repo)["services"].values()
-        return as_json([{"role": s["role"], "name": s["name"]} for s in services if s["role"] == role])
+        services = [s for s in self.ays.repository(repo).services.values() if s["role"] == role]
+        parent, consume = request.args.get("parent"), request.args.get("consume")
+        fields = [f for f in request.args.get("fields", "").split(",") if f]
+        listed = []
+        for service in services:
+            if parent and (service["parent"] or {}).get("name") != parent:
+                continue
+            if consume and consume not in [f"{p['role']}!{p['name']}" for p in service["producers"]] + [
+                p["name"] for p in service["producers"]
+            ]:
+                continue
+            data = {k: v for k, v in service["data"].items() if not fields or k in fields}
+            listed.append({"role": service["role"], "name": service["name"], "data": data})
+        return as_json(listed)
 
     def on_service(self, request: Request, repo: str, role: str, name: str) -> Response:
-        services = self.repo(repo)["services"]
-        if (role, name) not in services:
-            return error(404, f"service {role}!{name} not found")
+        found = self.ays.repository(repo)
         if request.method == "DELETE":
-            del services[(role, name)]
-            return Response(status=204)
-        return as_json(services[(role, name)])
+            found.delete_service(role, name)
+            return no_content()
+        return as_json(found.service(role, name))
+
+    def on_actors(self, request: Request, repo: str) -> Response:
+        return as_json([{"name": name} for name in sorted(self.ays.repository(repo).actors)])
+
+    def on_actor(self, request: Request, repo: str, actor: str) -> Response:
+        found = self.ays.repository(repo)
+        current = found.actor(actor)
+        if request.method == "PUT":  # to the template's latest version
+            current.update(self.ays.template(actor), path=current["path"])
+        return as_json(current)
+
+    def on_templates(self, request: Request, repo: str) -> Response:
+        self.ays.repository(repo)
+        return as_json([{"name": name} for name in sorted(self.ays.template_names())])
+
+    def on_template(self, request: Request, repo: str, name: str) -> Response:
+        self.ays.repository(repo)
+        return as_json(self.ays.template(name))
 
     def on_runs(self, request: Request, repo: str) -> Response:
-        found = self.repo(repo)
+        found = self.ays.repository(repo)
         if request.method == "GET":
-            return as_json([run_summary(run) for run in found["runs"].values()])
-        pending = [s for s in found["services"].values() if s["state"] != "ok"]
-        run_id = str(next(self._run_ids))
-        jobs = [
-            {"action_name": "install", "actor_name": s["actor"], "service_name": s["name"], "state": "ok"}
-            for s in pending
-        ]
-        simulate = request.args.get("simulate", "").lower() in ("1", "true")
-        if not simulate:
-            for service in pending:
-                service["state"] = "ok"
-        run = {
-            "key": run_id,
-            "epoch": int(self.clock()),
-            "state": "ok" if not simulate else "new",
-            "steps": [{"number": 1, "jobs": jobs}] if jobs else [],
-        }
-        found["runs"][run_id] = run
-        return as_json(run, 200)
+            runs = sorted(found.runs.values(), key=lambda run: run["epoch"])
+            return as_json([{"key": r["key"], "epoch": r["epoch"], "state": r["state"]} for r in runs])
+        run = found.create_run()
+        if request.args.get("simulate", "").lower() not in ("1", "true"):
+            run = found.execute_run(run["key"])  # asynchronous on a real Cockpit; here it is done at once
+        return as_json(run)
 
     def on_run(self, request: Request, repo: str, run_id: str) -> Response:
-        runs = self.repo(repo)["runs"]
-        if run_id not in runs:
-            return error(404, f"run {run_id} not found")
-        return as_json(runs[run_id])
+        found = self.ays.repository(repo)
+        found.run(run_id)
+        if request.method == "DELETE":
+            del found.runs[run_id]
+            return no_content()
+        if request.method == "POST":
+            return as_json(found.execute_run(run_id))
+        return as_json(found.run_view(run_id))
 
+    def on_jobs(self, request: Request, repo: str) -> Response:
+        found = self.ays.repository(repo)
+        filters = {
+            name: request.args.get(name, "") for name in ("actor", "service", "action", "state", "serviceKey", "tags")
+        }
+        for name in ("fromEpoch", "toEpoch"):
+            value = request.args.get(name, "")
+            if value and not value.lstrip("-").isdigit():
+                raise Invalid(f"{name} must be a whole number (an epoch)")
+            filters[name] = value
+        fields = [f for f in request.args.get("fields", "").split(",") if f]
+        return as_json(found.job_listing(filters, fields))
 
-def run_summary(run: dict) -> dict:
-    return {"key": run["key"], "epoch": run["epoch"], "state": run["state"]}
+    def on_job(self, request: Request, repo: str, job_id: str) -> Response:
+        found = self.ays.repository(repo)
+        if job_id not in found.jobs:
+            raise NotFoundError(f"job {job_id} not found")
+        return as_json(found.jobs[job_id])
 
+    def on_github(self, request: Request) -> Response:
+        event = request.headers.get("X-GitHub-Event", "push")
+        return as_json({"msg": f"github {event} event received"})
 
-def blueprint_problem(content: str) -> str:
-    """Why a blueprint is not valid YAML mapping, or '' when it is."""
-    try:
-        data = yaml.safe_load(content)
-    except yaml.YAMLError as exc:
-        return f"invalid blueprint YAML: {str(exc).splitlines()[0]}"
-    if data is not None and not isinstance(data, dict):
-        return "invalid blueprint: the top level must be a mapping of 'actor__name' keys"
-    return ""
+    def on_events(self, request: Request) -> Response:
+        data = self.body(request)
+        if not data.get("command"):
+            raise Invalid("command is required")
+        return as_json({"msg": f"event {data['command']} received", "tags": list(data.get("tags") or [])})
 
 
 def jwt_cookie(request: Request) -> str:

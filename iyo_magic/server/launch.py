@@ -24,6 +24,7 @@ def start_standins(options) -> StandIns:
         code_lifetime=options.code_lifetime,
         prefix=options.prefix,
         jupyter_callback=options.jupyter_callback,
+        cockpit_rules=options.cockpit_rules,
     ).start()
 
 

@@ -71,6 +71,7 @@ class StandIns:
         code_lifetime: float = 10.0,
         prefix: str = "",
         jupyter_callback: str = "",
+        cockpit_rules: str = "g8cockpit",
     ) -> None:
         self._tempdir = None
         if state_dir is None:
@@ -82,7 +83,7 @@ class StandIns:
         #: The Cockpit's organization: the first of the accounts unless given.
         self.organization = organization or next(iter(self.accounts.organizations), DEMO_ORGANIZATION)
         self.iyo = IyoServer(self.accounts, self.key, code_lifetime=code_lifetime, jupyter_callback=jupyter_callback)
-        self.cockpit = CockpitServer(self.organization, self.key.public_pem)
+        self.cockpit = CockpitServer(self.organization, self.key.public_pem, rules=cockpit_rules)
         self._ports = (iyo_port, cockpit_port)
         #: The path ItsYou.online's stand-in is also served under (a JupyterHub service's prefix).
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""

@@ -1,0 +1,177 @@
+"""What the Cockpit operations return: the API's JSON as plain lists and dicts (subclasses, so
+``json.dumps``, indexing and comprehensions work as usual) that display as HTML in a notebook:
+
+* a list as a table (a ``data`` object becomes columns; epochs are shown as UTC times);
+* a job with its logs; a run with its steps and their jobs' states; a service with its state,
+  data, actions and links; anything else as a table of its fields.
+
+``.to_frame()`` gives a pandas DataFrame where pandas is installed (it is not a dependency).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from html import escape
+from typing import Any
+
+from .errors import CockpitError
+
+LOG_FIELDS = ("epoch", "level", "category", "log")
+STATE_COLOURS = {"ok": "#1b7f3b", "error": "#b00020", "running": "#8a6d00", "new": "#555", "scheduled": "#555"}
+
+
+def result_of(response, shows: str) -> Any:
+    """The answer's JSON as a displayable list or dict; None for an empty answer (204)."""
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        data = response.json()
+    except ValueError:
+        raise CockpitError(
+            f"the Cockpit answered {response.status_code} with something that is not JSON", None
+        ) from None
+    if isinstance(data, list):
+        return Table(data)
+    if isinstance(data, dict):
+        return {"job": Job, "run": Run, "service": Service}.get(shows, Record)(data)
+    return data
+
+
+class Table(list):
+    """A list of the API's objects; displays as a table."""
+
+    def rows(self) -> list[dict]:
+        """Each item as one flat row: a ``data`` object's fields become columns."""
+        flat = []
+        for item in self:
+            if not isinstance(item, dict):
+                flat.append({"value": item})
+                continue
+            row = {k: v for k, v in item.items() if k != "data"}
+            if isinstance(item.get("data"), dict):
+                row.update(item["data"])
+            flat.append(row)
+        return flat
+
+    def to_frame(self):
+        """A pandas DataFrame of `rows` (needs pandas)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("to_frame needs pandas: pip install pandas") from None
+        return pandas.DataFrame(self.rows())
+
+    def _repr_html_(self) -> str:
+        rows = self.rows()
+        if not rows:
+            return "<em>none</em>"
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        return _table(columns, [[row.get(c, "") for c in columns] for row in rows], f"{len(rows)} rows")
+
+
+class Record(dict):
+    """One of the API's objects; displays as a table of its fields."""
+
+    def _repr_html_(self) -> str:
+        return _table(["field", "value"], [[k, v] for k, v in self.items()])
+
+
+class Job(Record):
+    """A job: who, what, its state, and its logs."""
+
+    def _repr_html_(self) -> str:
+        head = f"{self.get('actor', '?')}!{self.get('service_name', '?')} {self.get('action_name', '?')}"
+        logs = [
+            [log.get("epoch"), log.get("level"), log.get("category"), log.get("log")] for log in self.get("logs", [])
+        ]
+        return (
+            f"<div class='iyo-job'><b>job {escape(str(self.get('key', '')))}</b>: {escape(head)} "
+            f"{_state(self.get('state'))} at {escape(_time(self.get('epoch')))}"
+            + (_table(["epoch", "level", "category", "log"], logs, "logs") if logs else "<br><em>no logs</em>")
+            + "</div>"
+        )
+
+
+class Run(Record):
+    """A run: its state and its steps, each with its jobs' states."""
+
+    def _repr_html_(self) -> str:
+        rows = [
+            [
+                step.get("number"),
+                f"{job.get('actor')}!{job.get('service_name')}",
+                job.get("action_name"),
+                job.get("state"),
+                job.get("key"),
+            ]
+            for step in self.get("steps", [])
+            for job in step.get("jobs", [])
+        ]
+        note = ""
+        if self.get("state") == "new":
+            note = (
+                f"<br><em>a simulation: nothing was executed; execute_run({escape(repr(self.get('key')))}) "
+                "executes it</em>"
+            )
+        steps = (
+            _table(["step", "service", "action", "state", "job"], rows, "steps")
+            if rows
+            else "<br><em>nothing to run</em>"
+        )
+        return (
+            f"<div class='iyo-run'><b>run {escape(str(self.get('key', '')))}</b> {_state(self.get('state'))} "
+            f"at {escape(_time(self.get('epoch')))}{note}{steps}</div>"
+        )
+
+
+class Service(Record):
+    """A service: its state, data, actions' states, producers and consumers."""
+
+    def _repr_html_(self) -> str:
+        actions = [[a.get("name"), a.get("state")] for a in self.get("actions", [])]
+        links = [
+            [kind, ", ".join(f"{p.get('role')}!{p.get('name')}" for p in self.get(kind) or [])]
+            for kind in ("producers", "consumers", "children")
+        ]
+        data = [[k, v] for k, v in (self.get("data") or {}).items()]
+        return (
+            f"<div class='iyo-service'><b>{escape(str(self.get('role')))}!{escape(str(self.get('name')))}</b> "
+            f"{_state(self.get('state'))} (actor {escape(str(self.get('actor', '')))}, key "
+            f"{escape(str(self.get('key', '')))})"
+            + _table(["data", "value"], data)
+            + _table(["action", "state"], actions)
+            + _table(["link", "services"], links)
+            + "</div>"
+        )
+
+
+def _table(columns: list[str], rows: list[list[Any]], caption: str = "") -> str:
+    head = "".join(f"<th style='text-align:left'>{escape(str(c))}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='text-align:left'>{_cell(c, v)}</td>" for c, v in zip(columns, row)) + "</tr>"
+        for row in rows
+    )
+    shown = f"<caption style='text-align:left'>{escape(caption)}</caption>" if caption else ""
+    return f"<table class='iyo-table'>{shown}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(column: str, value: Any) -> str:
+    if column == "state":
+        return _state(value)
+    if "epoch" in column.lower() and isinstance(value, (int, float)) and value > 0:
+        return escape(_time(value))
+    if isinstance(value, (dict, list)):
+        return f"<code>{escape(json.dumps(value))}</code>"
+    return escape("" if value is None else str(value))
+
+
+def _state(state: Any) -> str:
+    colour = STATE_COLOURS.get(str(state), "#333")
+    return f"<span class='iyo-state' style='color:{colour};font-weight:bold'>{escape(str(state))}</span>"
+
+
+def _time(epoch: Any) -> str:
+    if not isinstance(epoch, (int, float)) or epoch <= 0:
+        return "?"
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -1,0 +1,400 @@
+"""The AtYourService model behind the Cockpit stand-in: template repositories and templates,
+repositories with blueprints, services, actors, runs and jobs, in memory.
+
+Executing a blueprint makes a service per ``actor__name`` key (and the repository's actor for
+each template it uses). A run has one step per dependency level (a service runs after what it
+consumes); executing it runs each job, writes its logs with epochs, and stops at the first step
+with an error. The one action that fails, as it would on a real node, is installing a
+``node.ovc`` on an image the location does not have (``os: windows...``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from typing import Any, Callable
+
+import yaml
+
+TEMPLATE_REPO = {"url": "https://github.com/Jumpscale/ays9", "branch": "master"}
+
+#: The AYS templates the stand-in knows: role, actions, schema (capnp text), config.
+TEMPLATES: dict[str, dict[str, Any]] = {
+    "sshkey": {
+        "role": "sshkey",
+        "actions": ["install", "delete"],
+        "schema": "@0x934efea7f327fff0;\nstruct Schema {\n  key @0 :Text;\n}\n",
+        "config": {"links": [], "recurring": []},
+    },
+    "node.ovc": {
+        "role": "node",
+        "actions": ["install", "start", "stop", "monitor", "uninstall"],
+        "schema": "@0xd6a2ee9f5d5c1a8f;\nstruct Schema {\n  os @0 :Text;\n  memory @1 :UInt16;\n"
+        "  sshkey @2 :Text;\n}\n",
+        "config": {
+            "links": [{"auto": True, "min": 1, "max": 1, "role": "sshkey", "argname": "sshkey"}],
+            "recurring": [{"action": "monitor", "log": True, "period": 300}],
+        },
+    },
+    "app.web": {
+        "role": "app",
+        "actions": ["install", "start", "stop"],
+        "schema": "@0xb8a7c3e0d1f2a4b5;\nstruct Schema {\n  node @0 :Text;\n  port @1 :UInt16;\n}\n",
+        "config": {"links": [{"auto": False, "min": 1, "max": 1, "role": "node", "argname": "node"}], "recurring": []},
+    },
+}
+#: Which schema field of a service names a service it consumes (and of which role).
+CONSUMES = {"sshkey": "sshkey", "node": "node"}
+
+SEED_BLUEPRINT = """\
+sshkey__ops:
+  key: ops-team
+node.ovc__web1:
+  os: ubuntu.16.04
+  memory: 4
+  sshkey: ops
+node.ovc__web2:
+  os: windows.2012
+  memory: 8
+  sshkey: ops
+app.web__shop:
+  node: web1
+  port: 443
+"""
+
+
+class NotFoundError(Exception):
+    """What was asked for does not exist (the API answers 404)."""
+
+
+class Conflict(Exception):
+    """It exists already, or cannot be done in its state (409)."""
+
+
+class Invalid(Exception):
+    """The request is malformed (400)."""
+
+
+def blueprint_problem(content: str) -> str:
+    """Why a blueprint is not a valid YAML mapping, or '' when it is."""
+    try:
+        data = yaml.safe_load(content)
+    except yaml.YAMLError as exc:
+        return f"invalid blueprint YAML: {str(exc).splitlines()[0]}"
+    if data is not None and not isinstance(data, dict):
+        return "invalid blueprint: the top level must be a mapping of 'actor__name' keys"
+    return ""
+
+
+class Ays:
+    """Every repository of one Cockpit. ``clock`` gives epochs (tests move it)."""
+
+    def __init__(self, clock: Callable[[], float], *, seed: bool = True) -> None:
+        self.clock = clock
+        self.template_repos = [dict(TEMPLATE_REPO)]
+        self.repositories: dict[str, Repository] = {}
+        self._ids = itertools.count(1)
+        if seed:
+            self._seed()
+
+    def new_id(self, kind: str) -> str:
+        return hashlib.sha1(f"{kind}{next(self._ids)}".encode()).hexdigest()[:12]  # noqa: S324 - an id
+
+    def repository(self, name: str) -> Repository:
+        if name not in self.repositories:
+            raise NotFoundError(f"repository {name} not found")
+        return self.repositories[name]
+
+    def create_repository(self, name: str, git_url: str) -> Repository:
+        if name in self.repositories:
+            raise Conflict(f"repository {name} already exists")
+        if not name or not git_url:
+            raise Invalid("name and git_url are required")
+        self.repositories[name] = Repository(self, name, git_url)
+        return self.repositories[name]
+
+    @staticmethod
+    def template_names() -> list[str]:
+        return list(TEMPLATES)
+
+    @staticmethod
+    def template(name: str) -> dict:
+        if name not in TEMPLATES:
+            raise NotFoundError(f"template {name} not found")
+        spec = TEMPLATES[name]
+        actions = [{"name": action, "code": f"def {action}(job):\n    ...\n"} for action in spec["actions"]]
+        return {
+            "name": name,
+            "role": spec["role"],
+            "actions": actions,
+            "schema": spec["schema"],
+            "path": f"/opt/code/github/jumpscale/ays9/templates/{name}",
+            "config": spec["config"],
+        }
+
+    def _seed(self) -> None:
+        """A repository with history: a blueprint executed an hour ago and run, one job failed."""
+        repo = self.create_repository("production", "https://git.example.org/ops/production")
+        now = self.clock
+        self.clock = lambda: now() - 3600
+        try:
+            repo.create_blueprint("web.yaml", SEED_BLUEPRINT)
+            repo.execute_blueprint("web.yaml")
+            repo.execute_run(repo.create_run()["key"])
+        finally:
+            self.clock = now
+
+
+class Repository:
+    def __init__(self, ays: Ays, name: str, git_url: str) -> None:
+        self.ays, self.name, self.git_url = ays, name, git_url
+        self.path = f"/optvar/cockpit_repos/{name}"
+        self.blueprints: dict[str, dict] = {}
+        self.services: dict[tuple[str, str], dict] = {}
+        self.actors: dict[str, dict] = {}
+        self.runs: dict[str, dict] = {}
+        self.jobs: dict[str, dict] = {}
+
+    def view(self) -> dict:
+        return {"name": self.name, "git_url": self.git_url, "path": self.path}
+
+    def destroy(self) -> None:
+        """What ``destroy`` does: services, actors, runs and jobs go; blueprints (files) stay."""
+        self.services.clear()
+        self.actors.clear()
+        self.runs.clear()
+        self.jobs.clear()
+
+    # -- blueprints ------------------------------------------------------------------------------
+    def blueprint(self, name: str) -> dict:
+        if name not in self.blueprints:
+            raise NotFoundError(f"blueprint {name} not found")
+        return self.blueprints[name]
+
+    def create_blueprint(self, name: str, content: str) -> dict:
+        if not name:
+            raise Invalid("name is required")
+        if name in self.blueprints:
+            raise Conflict(f"blueprint {name} already exists")
+        problem = blueprint_problem(content)
+        if problem:
+            raise Invalid(problem)
+        self.blueprints[name] = {"name": name, "archived": False, "path": f"{self.path}/blueprints/{name}"}
+        return self.update_blueprint(name, content)
+
+    def update_blueprint(self, name: str, content: str) -> dict:
+        problem = blueprint_problem(content)
+        if problem:
+            raise Invalid(problem)
+        blueprint = self.blueprint(name)
+        blueprint["content"] = content
+        blueprint["hash"] = hashlib.md5(content.encode()).hexdigest()  # noqa: S324 - AYS's content hash
+        return blueprint
+
+    def execute_blueprint(self, name: str) -> dict:
+        blueprint = self.blueprint(name)
+        if blueprint["archived"]:
+            raise Conflict(f"blueprint {name} is archived; restore it first")
+        created, jobs = [], []
+        for key, data in (yaml.safe_load(blueprint["content"]) or {}).items():
+            actor, _, service_name = str(key).partition("__")
+            if not service_name:
+                continue  # actions: and other sections that are not services
+            if actor not in TEMPLATES:
+                raise Invalid(f"blueprint {name}: no template {actor} (see list_ays_templates)")
+            self._add_service(actor, service_name, data or {})
+            created.append(f"{TEMPLATES[actor]['role']}!{service_name}")
+            jobs.append(self._job(self.services[(TEMPLATES[actor]["role"], service_name)], "processChange", "ok"))
+        self._link()
+        return {"msg": f"blueprint {name} executed", "services": sorted(created), "processChangeJobs": jobs}
+
+    def _add_service(self, actor: str, name: str, data: dict) -> None:
+        role = TEMPLATES[actor]["role"]
+        existing = self.services.get((role, name))
+        actions = [
+            {"name": action, "state": "new", "code": "", "recurring": None} for action in TEMPLATES[actor]["actions"]
+        ]
+        for spec in TEMPLATES[actor]["config"]["recurring"]:
+            for action in actions:
+                if action["name"] == spec["action"]:
+                    action["recurring"] = {"period": spec["period"], "last_run": 0}
+        self.services[(role, name)] = {
+            "key": existing["key"] if existing else self.ays.new_id("service"),
+            "name": name,
+            "role": role,
+            "actor": actor,
+            "repository": self.name,
+            "path": f"{self.path}/services/{actor}!{name}",
+            "data": dict(data),
+            "state": existing["state"] if existing else "new",
+            "actions": existing["actions"] if existing else actions,
+            "parent": None,
+            "producers": [],
+            "consumers": [],
+            "children": [],
+            "events": [],
+        }
+        if actor not in self.actors:
+            self.actors[actor] = self.ays.template(actor) | {"path": f"{self.path}/actors/{actor}"}
+
+    def _link(self) -> None:
+        """Producers and consumers, from the schema fields that name another service."""
+        for service in self.services.values():
+            service["producers"], service["consumers"] = [], []
+        for service in self.services.values():
+            for field, role in CONSUMES.items():
+                producer = self.services.get((role, str(service["data"].get(field, ""))))
+                if producer is not None and producer is not service:
+                    service["producers"].append({"role": role, "name": producer["name"]})
+                    producer["consumers"].append({"role": service["role"], "name": service["name"]})
+
+    # -- services, actors ------------------------------------------------------------------------
+    def service(self, role: str, name: str) -> dict:
+        if (role, name) not in self.services:
+            raise NotFoundError(f"service {role}!{name} not found")
+        return self.services[(role, name)]
+
+    def delete_service(self, role: str, name: str) -> None:
+        service = self.service(role, name)
+        for child in list(service["children"]):
+            self.delete_service(child["role"], child["name"])
+        del self.services[(role, name)]
+        self._link()
+
+    def actor(self, name: str) -> dict:
+        if name not in self.actors:
+            raise NotFoundError(f"actor {name} not found")
+        return self.actors[name]
+
+    # -- runs and jobs ---------------------------------------------------------------------------
+    def create_run(self) -> dict:
+        pending = [s for s in self.services.values() if s["state"] != "ok"]
+        steps, placed, number = [], set(), 1
+        while pending:
+            ready = [s for s in pending if all(self._placed_or_done(p, placed) for p in s["producers"])]
+            ready = ready or pending  # a cycle: run the rest together
+            jobs = [self._job(s, "install", "new") for s in sorted(ready, key=lambda s: (s["role"], s["name"]))]
+            steps.append({"number": number, "jobs": jobs})
+            placed.update((s["role"], s["name"]) for s in ready)
+            pending = [s for s in pending if (s["role"], s["name"]) not in placed]
+            number += 1
+        key = self.ays.new_id("run")
+        self.runs[key] = {"key": key, "state": "new", "retry": 0, "epoch": int(self.ays.clock()), "steps": steps}
+        return self.run_view(key)
+
+    def _placed_or_done(self, pointer: dict, placed: set) -> bool:
+        """A producer in an earlier step of this run, or already installed."""
+        key = (pointer["role"], pointer["name"])
+        return key in placed or self.services.get(key, {}).get("state") == "ok"
+
+    def run(self, key: str) -> dict:
+        if key not in self.runs:
+            raise NotFoundError(f"run {key} not found")
+        return self.runs[key]
+
+    def run_view(self, key: str) -> dict:
+        run = self.run(key)
+        steps = [{"number": s["number"], "jobs": [self.jobs[j] for j in s["jobs"]]} for s in run["steps"]]
+        return {**run, "steps": steps}
+
+    def execute_run(self, key: str) -> dict:
+        run = self.run(key)
+        if run["state"] != "new":
+            raise Conflict(f"run {key} is {run['state']}: only a new run can be executed")
+        run["state"] = "running"
+        for step in run["steps"]:
+            for job_id in step["jobs"]:
+                self._execute(self.jobs[job_id])
+            if any(self.jobs[j]["state"] == "error" for j in step["jobs"]):
+                run["state"] = "error"
+                break
+        else:
+            run["state"] = "ok"
+        return self.run_view(key)
+
+    def _job(self, service: dict, action: str, state: str) -> str:
+        key = self.ays.new_id("job")
+        self.jobs[key] = {
+            "key": key,
+            "action_name": action,
+            "actor": service["actor"],
+            "service_key": service["key"],
+            "service_name": service["name"],
+            "role": service["role"],
+            "state": state,
+            "epoch": int(self.ays.clock()),
+            "tags": [],
+            "logs": [],
+        }
+        return key
+
+    def _execute(self, job: dict) -> None:
+        service = self.services.get((job["role"], job["service_name"]))
+        now = int(self.ays.clock())
+        job["epoch"] = now
+
+        def log(level: int, text: str, category: str = "msg") -> None:
+            job["logs"].append({"category": category, "epoch": now, "level": level, "log": text, "tags": ""})
+
+        log(1, f"{job['action_name']} of {job['actor']}!{job['service_name']} started")
+        failure = self._failure(job, service)
+        if failure:
+            log(1, failure, "errormsg")
+            job["state"] = "error"
+        else:
+            log(1, f"{job['action_name']} of {job['actor']}!{job['service_name']} done")
+            job["state"] = "ok"
+        if service is not None:
+            service["state"] = job["state"]
+            for action in service["actions"]:
+                if action["name"] == job["action_name"]:
+                    action["state"] = job["state"]
+
+    @staticmethod
+    def _failure(job: dict, service: dict | None) -> str:
+        if service is None:
+            return "the service was deleted before its job ran"
+        image = str(service["data"].get("os", ""))
+        if job["actor"] == "node.ovc" and job["action_name"] == "install" and image.startswith("windows"):
+            return f"Error: image {image} is not available at this location (available: ubuntu.16.04, ubuntu.18.04)"
+        return ""
+
+    def job_listing(self, filters: dict[str, str], fields: list[str]) -> list[dict]:
+        """JobData[]: each job's id and state, and the asked fields (default: who, what, when)."""
+        fields = fields or ["actor", "service", "action", "epoch"]
+        values = {
+            "actor": "actor",
+            "service": "service_name",
+            "action": "action_name",
+            "serviceKey": "service_key",
+            "epoch": "epoch",
+            "tags": "tags",
+            "state": "state",
+        }
+        listed = []
+        for job in sorted(self.jobs.values(), key=lambda j: j["epoch"]):
+            if not _matches(job, filters):
+                continue
+            data = {field: job.get(values.get(field, field)) for field in fields}
+            listed.append({"jobid": job["key"], "state": job["state"], "data": data})
+        return listed
+
+
+def _matches(job: dict, filters: dict[str, str]) -> bool:
+    lists = {
+        "actor": "actor",
+        "service": "service_name",
+        "action": "action_name",
+        "state": "state",
+        "serviceKey": "service_key",
+    }
+    for name, key in lists.items():
+        wanted = filters.get(name)
+        if wanted and job[key] not in wanted.split(","):
+            return False
+    if filters.get("fromEpoch") and job["epoch"] < int(filters["fromEpoch"]):
+        return False
+    if filters.get("toEpoch") and job["epoch"] > int(filters["toEpoch"]):
+        return False
+    tags = filters.get("tags")
+    return not tags or set(tags.split(",")) <= set(job["tags"])
