@@ -21,8 +21,16 @@ def logged_in(ip, iyo_env):
 
 
 def completions(ip, text: str) -> set[str]:
-    with provisionalcompleter():
-        return {completion.text for completion in ip.Completer.completions(text, len(text))}
+    """What Tab offers after ``text``: IPython's own completer, which reads attributes with
+    ``dir()`` and never evaluates ``__getattr__`` (jedi is left out: it would load into the test
+    process and slow every test after it)."""
+    jedi = ip.Completer.use_jedi
+    ip.Completer.use_jedi = False
+    try:
+        with provisionalcompleter():
+            return {item.text.rsplit(".", 1)[-1] for item in ip.Completer.completions(text, len(text))}
+    finally:
+        ip.Completer.use_jedi = jedi
 
 
 def test_iyo_cockpit_completes_to_the_operations(logged_in):
