@@ -182,15 +182,20 @@ def jwt_from_access_token(
     options: JwtOptions = JwtOptions(),
 ) -> JWT:
     """``GET /v1/oauth/jwt`` with ``Authorization: token <access token>``."""
-    what = "JWT"
-    response = transport.request(
-        "GET",
-        base_url + JWT_PATH,
-        what=what,
-        params=options.params(),
-        headers={"Authorization": f"{ACCESS_TOKEN_SCHEME} {access_token}"},
+    credential = f"{ACCESS_TOKEN_SCHEME} {access_token}"
+    return _jwt_endpoint(
+        transport, base_url, credential, options, "JWT", _jwt_scope_advice(options.scopes, access_token)
     )
-    transport.expect(response, what=what, explain=_jwt_scope_advice(options.scopes, access_token))
+
+
+def _jwt_endpoint(
+    transport: Transport, base_url: str, credential: str, options: JwtOptions, what: str, explain: dict[int, str]
+) -> JWT:
+    """``GET /v1/oauth/jwt`` with ``credential`` as the Authorization header."""
+    response = transport.request(
+        "GET", base_url + JWT_PATH, what=what, params=options.params(), headers={"Authorization": credential}
+    )
+    transport.expect(response, what=what, explain=explain)
     return _received_jwt(transport, base_url, response, what, options.public_key)
 
 
@@ -270,20 +275,8 @@ def derive_jwt(
     options = JwtOptions(scopes, _names(aud), validity, refreshable, public_key)
     if parent.expired:
         parent = refresh_jwt(transport, base_url, parent, JwtOptions(public_key=public_key))
-    what = "derived JWT"
-    response = transport.request(
-        "GET",
-        base_url + JWT_PATH,
-        what=what,
-        params=options.params(),
-        headers={"Authorization": f"{JWT_SCHEME} {parent}"},
-    )
-    transport.expect(
-        response,
-        what=what,
-        explain={401: f"this JWT does not allow scope {','.join(scopes) or '(none)'}, or its refresh token is gone"},
-    )
-    return _received_jwt(transport, base_url, response, what, public_key)
+    refused = f"this JWT does not allow scope {','.join(scopes) or '(none)'}, or its refresh token is gone"
+    return _jwt_endpoint(transport, base_url, f"{JWT_SCHEME} {parent}", options, "derived JWT", {401: refused})
 
 
 def _names(value) -> tuple[str, ...]:

@@ -118,6 +118,14 @@ def iyo_env(standins, monkeypatch):
 
 
 @pytest.fixture()
+def alice_env(iyo_env, monkeypatch):
+    """`iyo_env` with alice's user API key in place of the organization's."""
+    monkeypatch.setenv("IYO_CLIENT_ID", ALICE_APP)
+    monkeypatch.setenv("IYO_CLIENT_SECRET", ALICE_SECRET)
+    return iyo_env
+
+
+@pytest.fixture()
 def ip():
     """An IPython shell with the extension freshly loaded and an empty namespace."""
     shell = InteractiveShell.instance()

@@ -37,11 +37,7 @@ def test_derive_refuses_what_itsyouonline_cannot_do_without_a_request(standins):
     assert not standins.iyo.hits
 
 
-def test_derive_in_the_notebook(ip, iyo_env, monkeypatch):
-    from .conftest import ALICE_APP
-
-    monkeypatch.setenv("IYO_CLIENT_ID", ALICE_APP)
-    monkeypatch.setenv("IYO_CLIENT_SECRET", ALICE_SECRET)
+def test_derive_in_the_notebook(ip, alice_env):
     ip.run_line_magic("iyo_token", f"--scope {SCOPE}")
     ip.run_cell("handed = iyo_jwt.derive(aud='billing', validity=300)")
     handed = ip.user_ns["handed"]

@@ -226,15 +226,6 @@ def restart(ip) -> None:
     for_shell(ip).variables.results.clear()
 
 
-@pytest.fixture()
-def alice_env(standins, monkeypatch):
-    for name, value in standins.environment().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("IYO_CLIENT_ID", ALICE_APP)
-    monkeypatch.setenv("IYO_CLIENT_SECRET", ALICE_SECRET)
-    return standins
-
-
 def test_magic_remember_status_restart_and_logout(ip, alice_env, monkeypatch):
     line = f"--remember --scope {SCOPE}"
     assert "· remembered →" in run(ip, line)
