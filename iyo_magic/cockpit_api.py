@@ -28,12 +28,11 @@ def operation(method: str, path: str, *, body: tuple[str, ...] = (), shows: str 
     ``shows`` names how its result displays (see `cockpit_results.result_of`)."""
 
     def make(function: Callable) -> Callable:
-        signature = inspect.signature(function)
         in_path = _PATH_PARAMETER.findall(path)
 
         @functools.wraps(function)
         def call(self, *args: Any, **kwargs: Any):
-            bound = signature.bind(self, *args, **kwargs)
+            bound = _signature(function).bind(self, *args, **kwargs)
             bound.apply_defaults()
             values = {name: value for name, value in bound.arguments.items() if name != "self"}
             url = path.format(**{name: quote(str(values.pop(name)), safe="") for name in in_path})
@@ -46,6 +45,12 @@ def operation(method: str, path: str, *, body: tuple[str, ...] = (), shows: str 
         return call
 
     return make
+
+
+@functools.cache
+def _signature(function: Callable) -> inspect.Signature:
+    """A method's signature, read on its first call (not at import: ``%iyo_token`` stays quick)."""
+    return inspect.signature(function)
 
 
 def _query_value(value: Any) -> str:
@@ -374,18 +379,8 @@ class CockpitOperations:
         return Repository(self, name)
 
 
-class Repository:
-    """The operations of one repository (`CockpitOperations.repository`)."""
-
-    def __init__(self, cockpit: CockpitOperations, name: str) -> None:
-        self.cockpit, self.name = cockpit, name
-
-    def __repr__(self) -> str:
-        return f"<Cockpit repository {self.name!r}>"
-
-
 def _for_one_repository(name: str, function: Callable) -> Callable:
-    signature = inspect.signature(function)
+    signature = _signature(function)
     parameters = [p for p in signature.parameters.values() if p.name != "repository"]
 
     def method(self: Repository, *args: Any, **kwargs: Any):
@@ -398,7 +393,20 @@ def _for_one_repository(name: str, function: Callable) -> Callable:
     return method
 
 
-for _name, _function in list(vars(CockpitOperations).items()):
-    if "{repository}" in getattr(_function, "cockpit_operation", ("", ""))[1]:
-        setattr(Repository, _name, _for_one_repository(_name, _function))
-del _name, _function
+class Repository:
+    """The operations of one repository (`CockpitOperations.repository`): the repository-wide
+    operations of `CockpitOperations`, each a method of this class with ``repository`` bound.
+    They are made when the first one is (at import they would slow ``%iyo_token``)."""
+
+    _made = False
+
+    def __init__(self, cockpit: CockpitOperations, name: str) -> None:
+        if not Repository._made:
+            for operation_name, function in list(vars(CockpitOperations).items()):
+                if "{repository}" in getattr(function, "cockpit_operation", ("", ""))[1]:
+                    setattr(Repository, operation_name, _for_one_repository(operation_name, function))
+            Repository._made = True
+        self.cockpit, self.name = cockpit, name
+
+    def __repr__(self) -> str:
+        return f"<Cockpit repository {self.name!r}>"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from html import escape
 from typing import Any
 
 from .errors import CockpitError
@@ -169,6 +168,13 @@ def _cell(column: str, value: Any) -> str:
 def _state(state: Any) -> str:
     colour = STATE_COLOURS.get(str(state), "#333")
     return f"<span class='iyo-state' style='color:{colour};font-weight:bold'>{escape(str(state))}</span>"
+
+
+def escape(text: str) -> str:
+    """HTML-escaped ``text`` (``html`` is imported when something is displayed, not before)."""
+    from html import escape as html_escape
+
+    return html_escape(text)
 
 
 def _time(epoch: Any) -> str:
