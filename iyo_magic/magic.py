@@ -175,7 +175,7 @@ class IyoMagics(Magics):
             removed = self._logins().variables.clear(args.prefix)
             print(f"cleared {', '.join(removed)}" if removed else f"nothing stored under {args.prefix}_*")
         elif args.status:
-            self._status(args.prefix)
+            self._status(args)
         elif args.logout:
             self._logout(args)
         else:
@@ -352,12 +352,19 @@ class IyoMagics(Magics):
             return None
         return self._request(args)
 
-    def _status(self, prefix: str) -> None:
+    def _status(self, args) -> None:
         from IPython.display import display
 
+        prefix = args.prefix
         variables = self._logins().variables
         text = "\n".join(variables.status_lines(prefix))
         result = variables.results.get(prefix)
+        if result is None:
+            request = self._request_if_named(args)
+            if request is not None and request.want_jwt and request.refreshable:
+                from .remembered_login import kept_note
+
+                text += "\n" + kept_note(request)
         if result is None or result.auth is None:
             print(text)
             return

@@ -89,9 +89,10 @@ class RememberedJwts:
     """The kept JWTs of this user. Creating one checks (or makes) the state directory, so a
     directory others can read is refused before any login starts."""
 
-    def __init__(self, directory: Path | None = None, *, use_keyring: bool = True) -> None:
+    def __init__(self, directory: Path | None = None, *, use_keyring: bool = True, create: bool = True) -> None:
         self.directory = directory or state_directory()
-        _private_directory(self.directory)
+        if create or self.directory.exists():  # only looking (--status): no directory is made
+            _private_directory(self.directory)
         self.keyring = system_keyring() if use_keyring else None
 
     @property

@@ -116,3 +116,23 @@ def forget(request: LoginRequest, store: RememberedJwts | None = None) -> tuple[
     with store.lock(key):
         store.forget(key)
     return text, store.place(key)
+
+
+def kept_note(request: LoginRequest, store: RememberedJwts | None = None) -> str:
+    """One line for ``--status`` in a kernel that has not logged in: is a JWT kept for this login?"""
+    from .tokens import JWT
+
+    store = store or RememberedJwts(create=False)
+    key = LoginKey.of(request)
+    try:
+        text = store.read(key)
+    except Unreadable as exc:
+        return f"{exc}; the next --remember login replaces it"
+    if text is None:
+        return f"no remembered JWT for {key}"
+    kept = JWT(text)
+    plain = " (a plain file)" if not store.in_keyring else ""
+    return (
+        f"a remembered JWT for {kept.identity} is kept in {store.place(key)}{plain}: the same call with "
+        "--remember refreshes it"
+    )

@@ -234,6 +234,11 @@ def test_magic_remember_status_restart_and_logout(ip, alice_env, monkeypatch):
     assert f"remembered in the file {kept_file(request)}\n  warning: a plain file" in status
 
     restart(ip)
+    assert run(ip, f"--status --scope {SCOPE}") == (
+        "nothing stored under iyo_*; log in first\n"
+        f"a remembered JWT for alice is kept in the file {kept_file(request)} (a plain file): the same call with "
+        "--remember refreshes it\n"
+    )
     monkeypatch.delenv("IYO_CLIENT_SECRET")
     alice_env.iyo.hits.clear()
     assert "remembered JWT refreshed: no login → iyo_jwt, iyo_auth, iyo_cockpit" in run(ip, line)
@@ -248,6 +253,13 @@ def test_magic_remember_status_restart_and_logout(ip, alice_env, monkeypatch):
     assert not kept_file(request).exists() and "iyo_jwt" not in ip.user_ns
     with pytest.raises(UsageError, match="no client secret"):  # the flow runs again: it needs the secret
         run(ip, line)
+
+
+def test_status_without_remember_makes_no_directory(ip, alice_env):
+    assert run(ip, "--status").endswith(
+        f"no remembered JWT for {ALICE_APP} at {alice_env.iyo_url}, client_credentials\n"
+    )
+    assert not state_dir().exists()
 
 
 def test_magic_logout_in_a_new_kernel_names_the_login_by_its_settings(ip, alice_env):
