@@ -43,6 +43,9 @@ class BrowserStep:
     browser: Callable[[str], bool] = webbrowser.open
     notice: Callable[[str], None] = print
     cancelled: Callable[[], bool] = lambda: False
+    #: Said when the step starts (the browser policy's note), not before: a remembered JWT
+    #: that is refreshed instead never gets this far.
+    opening_note: str = ""
 
     def __post_init__(self) -> None:
         if not (isinstance(self.wait, (int, float)) and 0 < self.wait <= MAX_WAIT):
@@ -50,6 +53,8 @@ class BrowserStep:
 
     def __call__(self, transport: Transport, request, secret: str) -> AccessToken:
         """Run the browser step for ``request`` and return the access token."""
+        if self.opening_note:
+            self.notice(self.opening_note)
         state = protocol.new_state()
         url = protocol.authorize_url(
             (request.login_base_url or request.base_url).rstrip("/"),

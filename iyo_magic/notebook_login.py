@@ -161,8 +161,8 @@ class NotebookLogin:
         if display is None:
             raise ConfigError("the authorization_code flow needs a front end that can show a link")
         opener, open_browser, note = browser.opener()
-        if note and not is_server_callback(request.redirect_uri):  # through the server, it can reach it
-            display.notice(note)
+        if is_server_callback(request.redirect_uri):  # through the server, the browser can reach it
+            note = ""
         return BrowserStep(
             show_link=display.show_link,
             ask_pasted=display.ask_pasted,
@@ -173,6 +173,7 @@ class NotebookLogin:
             notice=display.notice,
             cancelled=display.cancelled,
             wait=browser.wait,
+            opening_note=note,
         )
 
 
