@@ -17,6 +17,8 @@ from typing import Any
 from .errors import CockpitError
 
 LOG_FIELDS = ("epoch", "level", "category", "log")
+#: A table shows at most this many rows.
+SHOWN_ROWS = 100
 STATE_COLOURS = {"ok": "#1b7f3b", "error": "#b00020", "running": "#8a6d00", "new": "#555", "scheduled": "#555"}
 
 
@@ -65,8 +67,12 @@ class Table(list):
         rows = self.rows()
         if not rows:
             return "<em>none</em>"
-        columns = list(dict.fromkeys(key for row in rows for key in row))
-        return _table(columns, [[row.get(c, "") for c in columns] for row in rows], f"{len(rows)} rows")
+        shown = rows[:SHOWN_ROWS]
+        columns = list(dict.fromkeys(key for row in shown for key in row))
+        caption = f"{len(rows)} rows"
+        if len(rows) > SHOWN_ROWS:  # a saved notebook should not carry thousands of jobs
+            caption = f"the first {SHOWN_ROWS} of {len(rows)} rows; all are in the list (or .to_frame())"
+        return _table(columns, [[row.get(c, "") for c in columns] for row in shown], caption)
 
 
 class Record(dict):

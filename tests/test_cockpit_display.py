@@ -99,3 +99,10 @@ def test_to_frame_gives_a_dataframe_of_the_rows(logged_in):
     assert isinstance(frame, pandas.DataFrame) and len(frame) == len(jobs)
     assert {"jobid", "state", "actor", "service", "action", "epoch"} <= set(frame.columns)
     assert frame[frame.state == "error"].service.tolist() == ["web2"]
+
+
+def test_a_long_list_shows_its_first_rows_and_says_so():
+    jobs = Table({"jobid": str(n), "state": "ok"} for n in range(250))
+    html = jobs._repr_html_()
+    assert html.count("<tr>") == 1 + 100 and "the first 100 of 250 rows; all are in the list" in html
+    assert len(jobs) == 250
