@@ -180,6 +180,15 @@ def test_one_repository_without_repeating_its_name(cockpit):
     assert log["log"].startswith("Error: image windows.2012 is not available") and log["epoch"] > 0
 
 
+def test_services_filter_by_actor_name_parent_and_what_they_consume(cockpit):
+    production = cockpit.repository("production")
+    assert production.list_services(actor="node.ovc") == [{"role": "node", "name": n} for n in ("web1", "web2")]
+    assert production.list_services(service="shop") == [{"role": "app", "name": "shop"}]
+    assert [s["name"] for s in production.list_services_by_role("app", consume="web1")] == ["shop"]
+    assert production.list_services_by_role("app", consume="node!web2") == []
+    assert production.list_services_by_role("node", parent="nobody") == []
+
+
 def test_a_run_is_a_simulation_unless_asked_and_moves_from_new_to_ok_or_error(cockpit):
     cockpit.create_repository("runs", "https://git.example.org/runs")
     try:

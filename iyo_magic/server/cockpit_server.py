@@ -233,26 +233,25 @@ class CockpitServer:
         return self.on_archive(request, repo, bp, archived=False)
 
     def on_services(self, request: Request, repo: str) -> Response:
+        # Each query parameter, and the service's field it filters on.
+        filters = {"actor": "actor", "role": "role", "service": "name"}
+        wanted = {field: request.args[arg] for arg, field in filters.items() if request.args.get(arg)}
         services = self.ays.repository(repo).services.values()
-        wanted = {name: request.args.get(name) for name in ("actor", "role", "service")}
-        shown = [
-            s
-            for s in services
-            if all(not value or s[{"service": "name"}.get(name, name)] == value for name, value in wanted.items())
-        ]
+        shown = [s for s in services if all(s[field] == value for field, value in wanted.items())]
         return as_json([{"role": s["role"], "name": s["name"]} for s in shown])
 
     def on_services_of_role(self, request: Request, repo: str, role: str) -> Response:
         services = [s for s in self.ays.repository(repo).services.values() if s["role"] == role]
-        parent, consume = request.args.get("parent"), request.args.get("consume")
+        parent, consumed = request.args.get("parent"), request.args.get("consume")
         fields = [f for f in request.args.get("fields", "").split(",") if f]
         listed = []
         for service in services:
             if parent and (service["parent"] or {}).get("name") != parent:
                 continue
-            if consume and consume not in [f"{p['role']}!{p['name']}" for p in service["producers"]] + [
-                p["name"] for p in service["producers"]
-            ]:
+            producers = {p["name"] for p in service["producers"]} | {
+                f"{p['role']}!{p['name']}" for p in service["producers"]
+            }
+            if consumed and consumed not in producers:  # only the services that consume it
                 continue
             data = {k: v for k, v in service["data"].items() if not fields or k in fields}
             listed.append({"role": service["role"], "name": service["name"], "data": data})
