@@ -133,13 +133,15 @@ class Ays:
         }
 
     def _seed(self) -> None:
-        """A repository with history: a blueprint executed an hour ago and run, one job failed."""
+        """A repository with history: a blueprint executed 70 minutes ago, and a run of it started
+        ten minutes later in which one install failed."""
         repo = self.create_repository("production", "https://git.example.org/ops/production")
         now = self.clock
-        self.clock = lambda: now() - 3600
         try:
+            self.clock = lambda: now() - 4200
             repo.create_blueprint("web.yaml", SEED_BLUEPRINT)
             repo.execute_blueprint("web.yaml")
+            self.clock = lambda: now() - 3600
             repo.execute_run(repo.create_run()["key"])
         finally:
             self.clock = now
