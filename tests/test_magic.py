@@ -186,6 +186,15 @@ def test_form_takes_every_flag_it_can_honour(ip, iyo_env):
     assert values["Get"] == (True, True) and values["Refreshable JWT (offline_access)"] is False
     assert values["Listen on"] == "8999" and values["Wait (s)"] == "30" and values["Redirect URI"].endswith(":8999/cb")
     assert form_values(ip, "--form --no-jwt")["Get"] == (False, False)
+    remember = next(v for k, v in form_values(ip, "--form --remember").items() if k.startswith("Remember"))
+    assert remember is True
+
+
+def test_form_takes_a_profile(ip, iyo_env):
+    ip.run_line_magic("config", "IyoMagics.profiles = {'lab': {'scope': 'user:memberof:lab', 'remember': True}}")
+    values = form_values(ip, "--form -p lab")
+    assert values["JWT scope"] == "user:memberof:lab"
+    assert next(v for k, v in values.items() if k.startswith("Remember")) is True
 
 
 @pytest.mark.parametrize(
