@@ -144,10 +144,10 @@ def test_accounts_file_sets_up_the_cockpit_for_its_first_organization(tmp_path):
     key = {"label": "nb", "secret": "acme-secret-123", "callback_url": "http://127.0.0.1:8976/callback"}
     accounts = {"organizations": [{"globalid": "acme", "api_keys": [key]}, {"globalid": "beta"}], "users": []}
     (tmp_path / "accounts.json").write_text(json.dumps(accounts))
-    proc, text = start_serve(tmp_path, "--accounts", str(tmp_path / "accounts.json"))
+    proc, text = start_serve(tmp_path, "--accounts", str(tmp_path / "accounts.json"), "--cockpit-rules", "ays9")
     try:
         assert "acme-secret-123" not in text and "IYO_CLIENT_SECRET" not in text
-        assert "(organization acme)" in text
+        assert "(organization acme, ays9's JWT rules)" in text
         env = exports(text)
         r = requests.post(
             f"{env['IYO_BASE_URL']}/v1/oauth/access_token",

@@ -32,7 +32,8 @@ def describe(servers: StandIns, env: dict[str, str], demo_accounts: bool) -> str
     """What ``serve`` and ``demo`` print: addresses, credentials (demo ones only) and exports."""
     lines = [
         f"ItsYou.online stand-in: {servers.iyo_url}",
-        f"Cockpit stand-in:       {servers.cockpit_url}  (organization {servers.organization})",
+        f"Cockpit stand-in:       {servers.cockpit_url}  (organization {servers.organization}, "
+        f"{servers.cockpit.rules}'s JWT rules)",
     ]
     if demo_accounts:
         org_key = DEMO["organizations"][0]["api_keys"][0]
