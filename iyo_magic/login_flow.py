@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Callable
 
 from . import protocol
 from .auth import IyoAuth
-from .errors import ConfigError
+from .errors import ConfigError, IyoError
 from .renewal import Renewal
 from .settings import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, MAX_TIMEOUT, PUBLISHED_PUBLIC_KEY
-from .tokens import JWT, AccessToken
+from .tokens import JWT, AccessToken, Secret
 from .transport import Transport, check_url
 
 if TYPE_CHECKING:
@@ -172,7 +172,18 @@ def login(
     identical login is refreshed instead (one request, no secret, no browser), and this login's
     JWT is kept for the next one (see ``remembered``); ``fresh`` skips the kept JWT and logs in
     (then keeps the new one). ``notice`` tells the user what happened.
+
+    A failure raises an `IyoError` whose one-line message says what to do, from this frame: the
+    frames below it, whose arguments hold the secret, stay out of any traceback.
     """
+    secret = Secret(secret) if isinstance(secret, str) else secret  # masked in a verbose traceback
+    try:
+        return _login(request, secret, remember, fresh, notice, transport, code_grant, on_renew)
+    except IyoError as error:
+        raise error.with_traceback(None) from None
+
+
+def _login(request, secret, remember, fresh, notice, transport, code_grant, on_renew) -> LoginResult:
     transport = transport or Transport(timeout=request.timeout, ca_bundle=request.ca_bundle)
     options = protocol.JwtOptions(
         request.scopes, request.audiences, request.validity, request.refreshable, request.public_key
@@ -189,7 +200,7 @@ def login(
             return LoginResult(request, None, kept, auth, remembered_in=remembering.place, resumed=True)
         on_renew = _both(remembering.write_back, on_renew)
     if callable(secret):
-        secret = secret()
+        secret = Secret(secret() or "")
     if not secret:
         raise ConfigError("empty client secret")
 

@@ -182,18 +182,27 @@ def jwt_from_access_token(
     options: JwtOptions = JwtOptions(),
 ) -> JWT:
     """``GET /v1/oauth/jwt`` with ``Authorization: token <access token>``."""
-    credential = f"{ACCESS_TOKEN_SCHEME} {access_token}"
-    return _jwt_endpoint(
-        transport, base_url, credential, options, "JWT", _jwt_scope_advice(options.scopes, access_token)
-    )
+    advice = _jwt_scope_advice(options.scopes, access_token)
+    return _jwt_endpoint(transport, base_url, ACCESS_TOKEN_SCHEME, access_token, options, "JWT", advice)
 
 
 def _jwt_endpoint(
-    transport: Transport, base_url: str, credential: str, options: JwtOptions, what: str, explain: dict[int, str]
+    transport: Transport,
+    base_url: str,
+    scheme: str,
+    token: str,
+    options: JwtOptions,
+    what: str,
+    explain: dict[int, str],
 ) -> JWT:
-    """``GET /v1/oauth/jwt`` with ``credential`` as the Authorization header."""
+    """``GET /v1/oauth/jwt`` with ``Authorization: <scheme> <token>`` (the token stays a masked
+    value in this frame's arguments)."""
     response = transport.request(
-        "GET", base_url + JWT_PATH, what=what, params=options.params(), headers={"Authorization": credential}
+        "GET",
+        base_url + JWT_PATH,
+        what=what,
+        params=options.params(),
+        headers={"Authorization": f"{scheme} {token}"},
     )
     transport.expect(response, what=what, explain=explain)
     return _received_jwt(transport, base_url, response, what, options.public_key)
@@ -276,7 +285,7 @@ def derive_jwt(
     if parent.expired:
         parent = refresh_jwt(transport, base_url, parent, JwtOptions(public_key=public_key))
     refused = f"this JWT does not allow scope {','.join(scopes) or '(none)'}, or its refresh token is gone"
-    return _jwt_endpoint(transport, base_url, f"{JWT_SCHEME} {parent}", options, "derived JWT", {401: refused})
+    return _jwt_endpoint(transport, base_url, JWT_SCHEME, parent, options, "derived JWT", {401: refused})
 
 
 def _names(value) -> tuple[str, ...]:

@@ -94,6 +94,19 @@ class _MaskedToken(str):
         raise TypeError(f"{type(self).__name__} values are not picklable, to keep them off disk")
 
 
+class Secret(str):
+    """A client secret (or a code) on its way through: a ``str`` whose ``repr`` and ``str`` are
+    masked, so that no traceback, log line or display shows it. Not picklable."""
+
+    def __repr__(self) -> str:
+        return "<secret (masked)>"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("secrets are not picklable, to keep them off disk")
+
+
 class AccessToken(_MaskedToken):
     """An opaque ItsYou.online access token (sent as ``Authorization: token <value>``)."""
 
@@ -204,12 +217,15 @@ class JWT(_MaskedToken):
 
         Only a user's JWT can be derived from (ItsYou.online's rule); it must be refreshable.
         """
+        from .errors import ConfigError, IyoError
+
         deriver = getattr(self, "_deriver", None)
         if deriver is None:
-            from .errors import ConfigError
-
             raise ConfigError("derive: this JWT was not obtained by a login here; use iyo_jwt")
-        return deriver(self, aud=aud, scope=scope, validity=validity, refreshable=refreshable)
+        try:
+            return deriver(self, aud=aud, scope=scope, validity=validity, refreshable=refreshable)
+        except IyoError as error:  # from here: the frames below hold the JWT in their arguments
+            raise error.with_traceback(None) from None
 
     def _repr_html_(self) -> str:
         from .card import jwt_card

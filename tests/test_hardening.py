@@ -72,6 +72,28 @@ def assert_one_clean_line(error, output: str, *never: str) -> None:
         assert value not in output and value not in str(error)
 
 
+def test_the_python_api_fails_from_its_own_frame_with_no_secret_under_verbose(ip, iyo_env, monkeypatch):
+    """A failure of `login` or `JWT.derive` called in a cell: one message, and no frame below the
+    API's own, whose arguments would hold the secret or the JWT."""
+    from .conftest import ALICE_APP, ALICE_SECRET
+
+    monkeypatch.setenv("WRONG_SECRET", ORG_SECRET + "x")
+    ip.user_ns.update(
+        login=login,
+        org=LoginRequest(client_id=ORG, base_url=iyo_env.iyo_url, public_key=None),
+        wrong=lambda: os.environ["WRONG_SECRET"],  # read in a frame that has returned
+        alice=login(LoginRequest(client_id=ALICE_APP, base_url=iyo_env.iyo_url, public_key=None), ALICE_SECRET).jwt,
+    )
+    error, output = verbose_cell(ip, "login(org, wrong)")
+    assert isinstance(error, OAuthError) and "client id or secret rejected" in output, output
+    assert "_token_request" not in output and "client_credentials(" not in output  # no frame below login
+    error, derived = verbose_cell(ip, "alice.derive(scope='organization:owner')")
+    assert isinstance(error, OAuthError) and "derived JWT: HTTP 401" in derived and "_jwt_endpoint" not in derived
+    for text in (output, derived):
+        for value in (ORG_SECRET, ALICE_SECRET, ip.user_ns["alice"].reveal(), "eyJ"):
+            assert value not in text
+
+
 # -- 3. every failure of the magic is one line, whatever %xmode says --------------------------------
 @pytest.mark.parametrize(
     "token,claims",
