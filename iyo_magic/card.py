@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from .durations import describe_remaining
+from .durations import describe_remaining, utc_time
 
 if TYPE_CHECKING:
     from .tokens import JWT, AccessToken
@@ -54,8 +54,7 @@ def jwt_card(
         else f"<span style='color:#b00020'>not verified</span> ({escape(jwt.verify_note)})"
     )
     expiry = (
-        f"{jwt.expires_at:%Y-%m-%d %H:%M:%S} UTC "
-        f"(<span class='iyo-countdown'>{escape(describe_remaining(jwt.expires_in))}</span>)"
+        f"{utc_time(jwt.expires_at)} (<span class='iyo-countdown'>{escape(describe_remaining(jwt.expires_in))}</span>)"
     )
     rows = [
         _row("Who", who),

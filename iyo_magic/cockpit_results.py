@@ -11,9 +11,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
+from .durations import utc_time
 from .errors import CockpitError
 
 LOG_FIELDS = ("epoch", "level", "category", "log")
@@ -184,6 +184,4 @@ def escape(text: str) -> str:
 
 
 def _time(epoch: Any) -> str:
-    if not isinstance(epoch, (int, float)) or epoch <= 0:
-        return "?"
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return utc_time(epoch) if isinstance(epoch, (int, float)) and epoch > 0 else "?"

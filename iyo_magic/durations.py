@@ -1,6 +1,15 @@
-"""How long until (or since) a token expires, in words for people."""
+"""Moments and durations in words for people: when a token expires, when a job ran."""
 
 from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def utc_time(moment: datetime | float) -> str:
+    """'2026-11-29 18:13:40 UTC', from an aware datetime or epoch seconds."""
+    if not isinstance(moment, datetime):
+        moment = datetime.fromtimestamp(moment, tz=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def describe_remaining(seconds: float) -> str:

@@ -20,7 +20,7 @@ from .auth import IyoAuth
 from .errors import ConfigError, IyoError
 from .renewal import Renewal
 from .settings import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, MAX_TIMEOUT, PUBLISHED_PUBLIC_KEY
-from .tokens import JWT, AccessToken, Secret
+from .tokens import JWT, AccessToken, Secret, split_scopes
 from .transport import Transport, check_url
 
 if TYPE_CHECKING:
@@ -59,10 +59,6 @@ def load_public_key(value: str | None) -> str | None:
     return text
 
 
-def _items(values) -> tuple[str, ...]:
-    return tuple(item for value in values for item in value.replace(" ", ",").split(",") if item)
-
-
 @dataclass(frozen=True)
 class LoginRequest:
     """Everything a login needs except the secret. Equal requests are 'identical calls'."""
@@ -87,8 +83,8 @@ class LoginRequest:
 
     def __post_init__(self) -> None:
         # "a,b", "a b" and repeated options all mean a list: one normal form, so equal calls compare equal.
-        object.__setattr__(self, "scopes", _items(self.scopes))
-        object.__setattr__(self, "audiences", _items(self.audiences))
+        object.__setattr__(self, "scopes", split_scopes(self.scopes))
+        object.__setattr__(self, "audiences", split_scopes(self.audiences))
         if not self.client_id:
             raise ConfigError("no client id: give {setting:client_id}")
         object.__setattr__(self, "flow", canonical_flow(self.flow))

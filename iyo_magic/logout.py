@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .durations import utc_time
 from .errors import IyoError
+from .protocol import REFRESH_TOKEN_IDLE_DAYS
 from .tokens import JWT
 
 if TYPE_CHECKING:
     from .login_flow import LoginRequest
     from .namespace import TokenVariables
-
-#: The real server lets a refresh token lapse after this many days without use.
-REFRESH_TOKEN_IDLE_DAYS = 30
 
 
 def log_out(variables: TokenVariables, prefix: str, request: LoginRequest | None) -> str:
@@ -40,7 +39,7 @@ def log_out(variables: TokenVariables, prefix: str, request: LoginRequest | None
 
 def still_valid(jwt: JWT, base_url: str) -> str:
     """What logging out cannot undo, for ``jwt``'s login."""
-    when = jwt.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    when = utc_time(jwt.expires_at)
     text = f"still valid: the JWT, and any copy of it, until {when} (a JWT cannot be withdrawn)"
     if jwt.refreshable:
         where = f" at {base_url}" if base_url else ""

@@ -69,9 +69,11 @@ class TokenVariables:
         if result.remembered_in:
             lines.append(f"remembered in {result.remembered_in}")
             if result.remembered_in.startswith("the file"):
+                from .protocol import REFRESH_TOKEN_IDLE_DAYS
+
                 lines.append(
                     "  warning: a plain file: whoever can read it (root, backups, a hub's administrators) can "
-                    "refresh the JWT for up to 30 days; --logout deletes it"
+                    f"refresh the JWT for up to {REFRESH_TOKEN_IDLE_DAYS} days; --logout deletes it"
                 )
         return lines
 

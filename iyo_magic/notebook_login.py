@@ -132,6 +132,8 @@ class NotebookLogin:
             raise ConfigError("{setting:prefix} must be a valid Python name (letters, digits and _)")
         value, _ = secret.found(self.variables.namespace)
         earlier = self.variables.results.get(prefix)
+        # With --remember, an earlier result is reused only if it was kept too: else this call
+        # logs in, so that the JWT gets remembered as asked.
         if not fresh and earlier is not None and (earlier.remembered_in or not remember):
             same_secret = fingerprint(value) if value else earlier.secret_fingerprint
             if earlier.is_fresh_for(request, same_secret):

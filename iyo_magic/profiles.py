@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .tokens import JWT_SHAPE
 
 CONFIG_DIR_ENV = "IYO_CONFIG_DIR"
 #: What a profile may set: settings, and the line's flow, scope, aud, secret_env and remember.
@@ -32,7 +33,6 @@ SETTINGS = ("base_url", "client_id", "cockpit_url", "redirect_uri")
 LINE_OPTIONS = ("flow", "scope", "aud", "secret_env", "remember")
 KNOWN = SETTINGS + LINE_OPTIONS
 _SECRET_WORDS = re.compile(r"secret|password|passwd|token|jwt|api_?key|credential", re.IGNORECASE)
-_COMPACT_JWT = re.compile(r"\s*[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\s*")
 
 
 def config_directory() -> Path:
@@ -75,16 +75,10 @@ def _read_file() -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read {path} ({exc.strerror})") from None
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python before 3.11
-        try:
-            import tomli as tomllib
-        except ImportError:
-            raise ConfigError(
-                f"reading {path} needs Python 3.11 or the tomli package (pip install tomli); "
-                "or set the profiles with %config IyoMagics.profiles"
-            ) from None
+    else:  # a dependency there
+        import tomli as tomllib
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -113,7 +107,7 @@ def _checked(name: str, table: Any, source: str) -> dict[str, Any]:
 
 def _holds_token(value: Any) -> bool:
     values = value if isinstance(value, (list, tuple)) else [value]
-    return any(isinstance(item, str) and _COMPACT_JWT.fullmatch(item) for item in values)
+    return any(isinstance(item, str) and re.fullmatch(JWT_SHAPE, item.strip()) for item in values)
 
 
 def _check_type(name: str, source: str, key: str, value: Any) -> None:

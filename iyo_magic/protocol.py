@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from .errors import ConfigError, OAuthError
-from .tokens import JWT, AccessToken
+from .tokens import JWT, AccessToken, split_scopes
 
 if TYPE_CHECKING:  # flows only receive a transport; importing requests here would slow %load_ext
     from .transport import Transport
@@ -33,6 +33,8 @@ JWT_REFRESH_PATH = "/v1/oauth/jwt/refresh"
 
 #: The scope that makes a JWT refreshable (it is stripped from the JWT's own scope list).
 OFFLINE_ACCESS = "offline_access"
+#: A refresh token lapses after this many days without use (the server's TTL on its last use).
+REFRESH_TOKEN_IDLE_DAYS = 30
 #: The real server keeps authorization codes for this long; exchange them at once.
 CODE_LIFETIME_SECONDS = 10
 #: Opaque access tokens go in this scheme; JWTs go as "bearer".
@@ -254,7 +256,9 @@ def refresh_jwt(
     transport.expect(
         response,
         what=what,
-        explain={401: "the refresh token is unknown or expired (unused for 30 days); log in again"},
+        explain={
+            401: f"the refresh token is unknown or expired (unused for {REFRESH_TOKEN_IDLE_DAYS} days); log in again"
+        },
     )
     return _received_jwt(transport, base_url, response, what, options.public_key)
 
@@ -280,15 +284,9 @@ def derive_jwt(
         )
     if not parent.refreshable:
         raise ConfigError("derive: needs a JWT with a refresh token (log in without --no-refresh)")
-    scopes = _names(scope) if scope is not None else tuple(s for s in parent.scope if s)
-    options = JwtOptions(scopes, _names(aud), validity, refreshable, public_key)
+    scopes = split_scopes(scope) if scope is not None else tuple(s for s in parent.scope if s)
+    options = JwtOptions(scopes, split_scopes(aud), validity, refreshable, public_key)
     if parent.expired:
         parent = refresh_jwt(transport, base_url, parent, JwtOptions(public_key=public_key))
     refused = f"this JWT does not allow scope {','.join(scopes) or '(none)'}, or its refresh token is gone"
     return _jwt_endpoint(transport, base_url, JWT_SCHEME, parent, options, "derived JWT", {401: refused})
-
-
-def _names(value) -> tuple[str, ...]:
-    """A comma-separated string or a list of them, as a tuple of names."""
-    values = [value] if isinstance(value, str) else list(value or ())
-    return tuple(item.strip() for text in values for item in str(text).split(",") if item.strip())

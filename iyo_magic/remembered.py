@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .errors import ConfigError
+from .tokens import JWT_SHAPE
 
 if TYPE_CHECKING:
     from .login_flow import LoginRequest
@@ -37,8 +38,6 @@ KEYRING_SERVICE = "iyo_magic"
 KEYRING_DEADLINE = 10.0
 #: How long a kernel waits for another one that is refreshing the same login.
 LOCK_DEADLINE = 30.0
-
-_COMPACT_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class Unreadable(ConfigError):
@@ -89,11 +88,11 @@ class RememberedJwts:
     """The kept JWTs of this user. Creating one checks (or makes) the state directory, so a
     directory others can read is refused before any login starts."""
 
-    def __init__(self, directory: Path | None = None, *, use_keyring: bool = True, create: bool = True) -> None:
-        self.directory = directory or state_directory()
+    def __init__(self, *, create: bool = True) -> None:
+        self.directory = state_directory()
         if create or self.directory.exists():  # only looking (--status): no directory is made
             _private_directory(self.directory)
-        self.keyring = system_keyring() if use_keyring else None
+        self.keyring = system_keyring()
 
     @property
     def in_keyring(self) -> bool:
@@ -114,7 +113,7 @@ class RememberedJwts:
         if text is None:
             return None
         text = text.strip()
-        if not _COMPACT_JWT.fullmatch(text):
+        if not re.fullmatch(JWT_SHAPE, text):
             raise Unreadable(f"the remembered JWT in {self.place(key)} is unreadable (not a JWT)")
         return text
 
@@ -152,12 +151,12 @@ class RememberedJwts:
         return True
 
     @contextlib.contextmanager
-    def lock(self, key: LoginKey, deadline: float = LOCK_DEADLINE) -> Iterator[None]:
+    def lock(self, key: LoginKey) -> Iterator[None]:
         """Hold ``key``'s lock (one kernel at a time refreshes or writes it)."""
         path = self.directory / f"{key.name}.lock"
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            _acquire(descriptor, path, deadline)
+            _acquire(descriptor, path, LOCK_DEADLINE)
             yield
         finally:
             os.close(descriptor)  # closing releases the lock

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+IDLE_DAYS = protocol.REFRESH_TOKEN_IDLE_DAYS
 REMOTE_NOTE = (
     "--remember on a remote kernel (JupyterHub, Binder): the JWT is kept in {place} on the server, "
     "where its administrators may be able to read it"
@@ -33,14 +34,12 @@ _warned_remote = False
 class Remembering:
     """The ``--remember`` part of one login of ``request``."""
 
-    def __init__(
-        self, request: LoginRequest, notice: Callable[[str], None] = print, store: RememberedJwts | None = None
-    ) -> None:
+    def __init__(self, request: LoginRequest, notice: Callable[[str], None] = print) -> None:
         if not request.want_jwt or not request.refreshable:
             raise ConfigError("--remember keeps a refreshable JWT: it does not go with --no-jwt or --no-refresh")
         self.request = request
         self.key = LoginKey.of(request)
-        self.store = store or RememberedJwts()
+        self.store = RememberedJwts()
         self.notice = notice
         self.place = self.store.place(self.key)
         self._warn_if_remote()
@@ -63,17 +62,14 @@ class Remembering:
                 return jwt
         except Unreadable as exc:
             self.notice(f"{exc}; logging in as usual (the login replaces it)")
+        except ConfigError:
+            raise  # a file or directory others can read, a keyring that does not answer: the user must act
         except OAuthError as exc:
             self.store.forget(self.key)
-            reason = (
-                "the authorization was removed on ItsYou.online, or it went unused for 30 days"
-                if exc.status == 401
-                else str(exc)
-            )
+            lapsed = f"the authorization was removed on ItsYou.online, or it went unused for {IDLE_DAYS} days"
+            reason = lapsed if exc.status == 401 else str(exc)
             self.notice(f"the remembered JWT could not be refreshed ({reason}); logging in as usual")
-        except IyoError as exc:
-            if isinstance(exc, ConfigError):
-                raise
+        except IyoError as exc:  # no answer: the flow, run next, says more
             self.notice(f"the remembered JWT could not be refreshed ({exc}); logging in as usual")
         return None
 
@@ -105,9 +101,9 @@ class Remembering:
             self.notice(REMOTE_NOTE.format(place=self.place))
 
 
-def forget(request: LoginRequest, store: RememberedJwts | None = None) -> tuple[str | None, str]:
+def forget(request: LoginRequest) -> tuple[str | None, str]:
     """Delete ``request``'s kept JWT: (its text, read just before, or None; where it was kept)."""
-    store = store or RememberedJwts()
+    store = RememberedJwts()
     key = LoginKey.of(request)
     try:
         text = store.read(key)
@@ -118,11 +114,11 @@ def forget(request: LoginRequest, store: RememberedJwts | None = None) -> tuple[
     return text, store.place(key)
 
 
-def kept_note(request: LoginRequest, store: RememberedJwts | None = None) -> str:
+def kept_note(request: LoginRequest) -> str:
     """One line for ``--status`` in a kernel that has not logged in: is a JWT kept for this login?"""
     from .tokens import JWT
 
-    store = store or RememberedJwts(create=False)
+    store = RememberedJwts(create=False)
     key = LoginKey.of(request)
     try:
         text = store.read(key)

@@ -13,21 +13,23 @@ import base64
 import binascii
 import json
 import time
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from .durations import describe_remaining
+from .durations import describe_remaining, utc_time
 
 ISSUER = "itsyouonline"
+#: What a compact JWT looks like (its header and claims are JSON objects: base64 of ``{"``).
+JWT_SHAPE = r"eyJ[\w-]*\.eyJ[\w-]*\.[\w-]*"
 JWT_ALGORITHM = "ES384"
 
 
-def split_scopes(text: str | None) -> tuple[str, ...]:
-    """Split a scope string as the server writes it: comma-separated, maybe a trailing comma."""
-    if not text:
-        return ()
-    items = text.replace(" ", ",").split(",")
-    return tuple(item.strip() for item in items if item.strip())
+def split_scopes(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Scopes (or audiences) as a tuple: from a string as the server writes it (comma-separated,
+    maybe a trailing comma) or as a user types it (spaces too), or from a list of such strings."""
+    texts = [value] if isinstance(value, str) else list(value or ())
+    return tuple(item for text in texts for item in text.replace(" ", ",").split(",") if item)
 
 
 def _aware(epoch: float) -> datetime:
@@ -64,7 +66,7 @@ class _MaskedToken(str):
 
     def _summary(self) -> str:
         scope = ",".join(self.scope) or "-"
-        when = self.expires_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        when = utc_time(self.expires_at)
         return f"{self.identity}, scope {scope}, expires {when} ({describe_remaining(self.expires_in)})"
 
     def reveal(self) -> str:

@@ -18,6 +18,7 @@ import urllib3
 
 from .errors import ConfigError, OAuthError, TransportError
 from .settings import DEFAULT_TIMEOUT
+from .tokens import JWT_SHAPE
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -78,14 +79,10 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), port
 
 
-#: Anything shaped like a JWT (compiled on first use, on an error path).
-_JWT_LIKE = r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*"
-
-
 def without_credentials(text: str, request: requests.PreparedRequest | None) -> str:
     """``text`` (a server's answer) without anything the request sent as a credential (the
     secret, the code, the Authorization value), URL-encoded or not, nor anything shaped like a JWT."""
-    return re.sub(_JWT_LIKE, "<removed>", _without_what_was_sent(text, request))
+    return re.sub(JWT_SHAPE, "<removed>", _without_what_was_sent(text, request))
 
 
 def first_line(text: str, limit: int = 120) -> str:

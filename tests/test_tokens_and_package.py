@@ -25,10 +25,18 @@ from .conftest import ORG, ORG_SECRET, ApiFront
         (" a , b ,", ("a", "b")),
         ("", ()),
         (None, ()),
+        (["a,b", "c d"], ("a", "b", "c", "d")),  # as typed: repeated options, commas, spaces
     ],
 )
 def test_scopes_tolerate_the_servers_formats(text, expected):
     assert split_scopes(text) == expected
+
+
+def test_a_login_request_takes_its_scopes_as_a_string_or_a_list():
+    from iyo_magic import LoginRequest
+
+    assert LoginRequest(client_id="x", scopes="user:memberof:a").scopes == ("user:memberof:a",)
+    assert LoginRequest(client_id="x", audiences=["a", "b,c"]).audiences == ("a", "b", "c")
 
 
 def test_access_token_expiry_is_absolute_from_receipt():

@@ -361,42 +361,47 @@ class Repository:
             return f"Error: image {image} is not available at this location (available: ubuntu.16.04, ubuntu.18.04)"
         return ""
 
-    def job_listing(self, filters: dict[str, str], fields: list[str]) -> list[dict]:
-        """JobData[]: each job's id and state, and the asked fields (default: who, what, when)."""
+    def job_listing(self, filters, fields: list[str]) -> list[dict]:
+        """JobData[]: each job's id and state, and the asked fields (default: who, what, when);
+        ``filters`` are listJobs' query parameters."""
         fields = fields or ["actor", "service", "action", "epoch"]
-        values = {
-            "actor": "actor",
-            "service": "service_name",
-            "action": "action_name",
-            "serviceKey": "service_key",
-            "epoch": "epoch",
-            "tags": "tags",
-            "state": "state",
-        }
+        since, until = _epoch(filters, "fromEpoch"), _epoch(filters, "toEpoch")
         listed = []
         for job in sorted(self.jobs.values(), key=lambda j: j["epoch"]):
-            if not _matches(job, filters):
-                continue
-            data = {field: job.get(values.get(field, field)) for field in fields}
-            listed.append({"jobid": job["key"], "state": job["state"], "data": data})
+            if since <= job["epoch"] <= until and _matches(job, filters):
+                data = {field: job.get(JOB_FIELDS.get(field, field)) for field in fields}
+                listed.append({"jobid": job["key"], "state": job["state"], "data": data})
         return listed
 
 
-def _matches(job: dict, filters: dict[str, str]) -> bool:
-    lists = {
-        "actor": "actor",
-        "service": "service_name",
-        "action": "action_name",
-        "state": "state",
-        "serviceKey": "service_key",
-    }
-    for name, key in lists.items():
+#: The names listJobs uses (its filters and ``fields``) for a job's keys.
+JOB_FIELDS = {
+    "actor": "actor",
+    "service": "service_name",
+    "action": "action_name",
+    "state": "state",
+    "serviceKey": "service_key",
+    "epoch": "epoch",
+    "tags": "tags",
+}
+#: The filters that take a comma-separated list of values.
+LIST_FILTERS = ("actor", "service", "action", "state", "serviceKey")
+
+
+def _matches(job: dict, filters) -> bool:
+    for name in LIST_FILTERS:
         wanted = filters.get(name)
-        if wanted and job[key] not in wanted.split(","):
+        if wanted and job[JOB_FIELDS[name]] not in wanted.split(","):
             return False
-    if filters.get("fromEpoch") and job["epoch"] < int(filters["fromEpoch"]):
-        return False
-    if filters.get("toEpoch") and job["epoch"] > int(filters["toEpoch"]):
-        return False
     tags = filters.get("tags")
     return not tags or set(tags.split(",")) <= set(job["tags"])
+
+
+def _epoch(filters, name: str) -> float:
+    """The ``fromEpoch``/``toEpoch`` bound; none is no bound."""
+    value = filters.get(name) or ""
+    if not value:
+        return float("-inf") if name == "fromEpoch" else float("inf")
+    if not value.lstrip("-").isdigit():
+        raise Invalid(f"{name} must be a whole number (an epoch)")
+    return int(value)

@@ -304,16 +304,8 @@ class CockpitServer:
 
     def on_jobs(self, request: Request, repo: str) -> Response:
         found = self.ays.repository(repo)
-        filters = {
-            name: request.args.get(name, "") for name in ("actor", "service", "action", "state", "serviceKey", "tags")
-        }
-        for name in ("fromEpoch", "toEpoch"):
-            value = request.args.get(name, "")
-            if value and not value.lstrip("-").isdigit():
-                raise Invalid(f"{name} must be a whole number (an epoch)")
-            filters[name] = value
         fields = [f for f in request.args.get("fields", "").split(",") if f]
-        return as_json(found.job_listing(filters, fields))
+        return as_json(found.job_listing(request.args, fields))
 
     def on_job(self, request: Request, repo: str, job_id: str) -> Response:
         found = self.ays.repository(repo)
