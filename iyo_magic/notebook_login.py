@@ -215,9 +215,10 @@ def request_from(settings: dict[str, Any], **given: Any) -> LoginRequest:
 
 
 def default_redirect_uri(settings: dict[str, Any]) -> str:
-    """The configured redirect URI; left at its default, the callback page of the Jupyter server
-    this kernel runs under (when it has the extension), which the user's browser can reach."""
-    if settings["redirect_uri"] != DEFAULT_REDIRECT_URI:
+    """The configured redirect URI, whatever its value; when none is configured, the callback
+    page of the Jupyter server this kernel runs under (when it has the extension), which the
+    user's browser can reach, else the loopback listener's."""
+    if settings["redirect_uri"]:
         return settings["redirect_uri"]
     from .jupyter_return import server_callback
 

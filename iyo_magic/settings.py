@@ -13,8 +13,9 @@ from typing import Any
 from .errors import ConfigError
 
 DEFAULT_BASE_URL = "https://itsyou.online"
-#: Where the Authorization Code flow asks ItsYou.online to send the browser back, unless configured
-#: (the loopback listener's default port; register it as the API key's callback URL).
+#: Where the Authorization Code flow asks ItsYou.online to send the browser back when nothing is
+#: configured and no Jupyter server with the extension is there (the loopback listener's default
+#: port; register it as the API key's callback URL).
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8976/callback"
 #: Seconds to wait for each HTTP answer, unless configured.
 DEFAULT_TIMEOUT = 10.0
@@ -49,7 +50,7 @@ ENVIRONMENT = {
 DEFAULTS: dict[str, Any] = {
     "base_url": DEFAULT_BASE_URL,
     "client_id": "",
-    "redirect_uri": DEFAULT_REDIRECT_URI,
+    "redirect_uri": "",  # not configured: see notebook_login.default_redirect_uri
     "jwt_public_key": PUBLISHED_PUBLIC_KEY,
     "cockpit_url": "",
     "timeout": DEFAULT_TIMEOUT,

@@ -189,3 +189,21 @@ def test_the_code_flow_returns_through_the_server(ip, jupyter, code_standins, mo
     assert "The browser comes back through this Jupyter server." in captured.stdout
     assert f"register {jupyter['url']}iyo/callback as its callback URL" in captured.stdout
     assert set(Path(jupyter["runtime"]).glob("iyo-login-*")) == left_before  # nothing of this login stays
+
+
+@pytest.mark.parametrize("configured_by", ["environment", "%config"])
+def test_a_configured_redirect_uri_wins_even_when_it_equals_the_default(jupyter, monkeypatch, configured_by):
+    """``iyo-magic demo`` exports the demo key's registered URL, which is also the built-in default:
+    under a Jupyter server with the extension it must still win over the server's callback."""
+    from iyo_magic import settings
+    from iyo_magic.notebook_login import default_redirect_uri
+
+    monkeypatch.setenv("JPY_PARENT_PID", str(jupyter["pid"]))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(jupyter["runtime"]))
+    assert default_redirect_uri(settings.resolve({})) == f"{jupyter['url']}iyo/callback"  # nothing configured
+    configured: dict = {}
+    if configured_by == "environment":
+        monkeypatch.setenv("IYO_REDIRECT_URI", settings.DEFAULT_REDIRECT_URI)
+    else:
+        configured["redirect_uri"] = settings.DEFAULT_REDIRECT_URI
+    assert default_redirect_uri(settings.resolve(configured)) == settings.DEFAULT_REDIRECT_URI
