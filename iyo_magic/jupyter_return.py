@@ -31,6 +31,12 @@ def _server() -> dict | None:
         return None
 
 
+def under_jupyter_server() -> bool:
+    """Whether this kernel runs under a Jupyter server that has the extension (a notebook page
+    may be open in a browser); False under nbclient, nbconvert, papermill and nbval."""
+    return _server() is not None
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""

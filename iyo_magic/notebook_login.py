@@ -209,9 +209,20 @@ def request_from(settings: dict[str, Any], **given: Any) -> LoginRequest:
         "public_key": load_public_key(settings["jwt_public_key"]),
         "timeout": settings["timeout"],
         "ca_bundle": settings["ca_bundle"] or None,
-        "login_base_url": settings["login_base_url"],
+        "login_base_url": login_page_base(settings["login_base_url"]),
     }
     return LoginRequest(**base, **{k: v for k, v in given.items() if v is not None})
+
+
+def login_page_base(configured: str) -> str:
+    """Where the browser opens the login page. A path is relative to the notebook's page, so it
+    holds only in a kernel under a Jupyter server; elsewhere (nbclient, a terminal: no page)
+    the login page is at the base URL."""
+    if configured.startswith("/"):
+        from .jupyter_return import under_jupyter_server
+
+        return configured if under_jupyter_server() else ""
+    return configured
 
 
 def default_redirect_uri(settings: dict[str, Any]) -> str:

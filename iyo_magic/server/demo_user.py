@@ -3,12 +3,14 @@
 For training notebooks and tests, where no person is there to click: ``play_user("alice")``
 registers a browser with Python's `webbrowser` module; point the magic at it with
 ``%config IyoMagics.browser = "iyo-demo-user"`` and the Authorization Code flow runs unattended.
+`a_visitor_clicks` says when a person is there instead (a Binder visitor).
 It only ever visits loopback addresses (the stand-ins).
 """
 
 from __future__ import annotations
 
 import http.cookiejar
+import os
 import threading
 import urllib.error
 import urllib.request
@@ -95,6 +97,15 @@ def _send(browser, url: str, form: dict | None = None) -> tuple[int, str]:
     except urllib.error.HTTPError as answer:  # 302 and errors arrive here without redirects
         with answer:
             return answer.code, answer.headers.get("Location", "")
+
+
+def a_visitor_clicks() -> bool:
+    """Whether a person will click the login link: on Binder (``binder/start`` sets
+    IYO_LOGIN_BASE_URL), in a kernel its Jupyter server started. Run headless (nbclient,
+    nbconvert, papermill, nbval, a Binder repository's CI), there is no one to click."""
+    from ..jupyter_return import under_jupyter_server
+
+    return bool(os.environ.get("IYO_LOGIN_BASE_URL", "").strip()) and under_jupyter_server()
 
 
 def play_user(username: str = "alice", decision: str = "authorize") -> DemoUser:
