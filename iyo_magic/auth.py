@@ -90,13 +90,13 @@ class IyoAuth(AuthBase):
 
         jwt = self.current()
         request.headers["Authorization"] = f"bearer {jwt}"
-        sent_with, sent_to = jwt, origin(request.url)
+        sent_with, sent_to = jwt, origin(request.url or "")  # a request being sent has its URL
 
         def handle_401(response: requests.Response, **kwargs) -> requests.Response:
             if (
                 response.status_code != 401
                 or getattr(response.request, "_iyo_retried", False)
-                or origin(response.request.url) != sent_to  # a redirect elsewhere: not our JWT's business
+                or origin(response.request.url or "") != sent_to  # a redirect elsewhere: not our JWT's business
                 or sent_with is self._renewed_after_401  # renewed once already for a 401: report it
             ):
                 return response

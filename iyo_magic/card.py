@@ -6,6 +6,7 @@ the card the login form shows. It never contains a token value.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,7 @@ def _row(label: str, value: str) -> str:
     return f"<tr><th style='{head}'>{escape(label)}</th><td>{value}</td></tr>"
 
 
-def _codes(items) -> str:
+def _codes(items: Iterable[str]) -> str:
     return ", ".join(f"<code>{escape(i)}</code>" for i in items) or "<em>none</em>"
 
 

@@ -16,6 +16,7 @@ from .auth import IyoAuth
 from .cockpit_api import CockpitOperations
 from .errors import CockpitError
 from .settings import DEFAULT_TIMEOUT
+from .tokens import JWT
 from .transport import LoopbackDirectSession, check_url, first_line, origin, without_credentials
 
 _HINTS_401 = {
@@ -49,7 +50,17 @@ class CockpitSession(CockpitOperations, LoopbackDirectSession):
         self.headers["Accept"] = "application/json"
 
     def __repr__(self) -> str:
-        return f"<CockpitSession {self.base_url} as {self.auth.jwt.identity}>"
+        jwt = self._iyo_jwt()
+        if jwt is not None:
+            return f"<CockpitSession {self.base_url} as {jwt.identity}>"
+        # Only the kind of a replaced auth: a (user, password) tuple is a credential.
+        auth = "no auth" if self.auth is None else f"{type(self.auth).__name__} auth, not iyo_auth"
+        return f"<CockpitSession {self.base_url} with {auth}>"
+
+    def _iyo_jwt(self) -> JWT | None:
+        """The JWT this session sends; None once its ``.auth`` is not an `IyoAuth` (a requests
+        session's ``.auth`` is anyone's to replace)."""
+        return self.auth.jwt if isinstance(self.auth, IyoAuth) else None
 
     def url_for(self, path: str) -> str:
         """``base_url`` + ``path``; an absolute URL only when it is under ``base_url``."""
@@ -64,7 +75,7 @@ class CockpitSession(CockpitOperations, LoopbackDirectSession):
             )
         return path
 
-    def request(self, method, url, *args, **kwargs) -> requests.Response:  # type: ignore[override]
+    def request(self, method, url, *args, **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         target = self.url_for(url)
         try:
@@ -101,11 +112,17 @@ class CockpitSession(CockpitOperations, LoopbackDirectSession):
             return f"{what}: {first_line(without_credentials(str(detail), response.request))}"
         hint = _HINTS_401.get(body)
         if hint is None:
-            jwt = self.auth.jwt
-            has = f"globalid={jwt.globalid}" if jwt.globalid else f"username={jwt.username}"
-            scopes = ",".join(jwt.scope) or "none"
-            hint = (
-                "it wants globalid=ORG (an organization JWT) or scope user:memberof:ORG "
-                f"(a user JWT, --scope user:memberof:ORG); this JWT has {has}, scope {scopes}"
-            )
+            hint = self._claims_hint()
         return f"{what} {body!r}: {hint}"
+
+    def _claims_hint(self) -> str:
+        """What a 401 most likely wants, next to what this session's JWT has."""
+        wants = (
+            "it wants globalid=ORG (an organization JWT) or scope user:memberof:ORG "
+            "(a user JWT, --scope user:memberof:ORG)"
+        )
+        jwt = self._iyo_jwt()
+        if jwt is None:
+            return f"{wants}; this session's .auth was replaced, so its JWT is unknown here: set .auth = iyo_auth"
+        has = f"globalid={jwt.globalid}" if jwt.globalid else f"username={jwt.username}"
+        return f"{wants}; this JWT has {has}, scope {','.join(jwt.scope) or 'none'}"

@@ -15,23 +15,41 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from urllib.parse import quote
 
 from .cockpit_results import result_of
 
+if TYPE_CHECKING:
+    import requests
+
 _PATH_PARAMETER = re.compile(r"{(\w+)}")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def operation(method: str, path: str, *, body: tuple[str, ...] = (), shows: str = "") -> Callable:
+def _calls(method: str, path: str) -> Callable[[_F], _F]:
+    """Mark the decorated method as the call ``METHOD path`` (`Repository` and the tests read it)."""
+
+    def mark(function: _F) -> _F:
+        # Through vars(): a function takes any attribute, but mypy knows only a function's own.
+        vars(function)["cockpit_operation"] = (method, path)
+        return function
+
+    return mark
+
+
+def operation(
+    method: str, path: str, *, body: tuple[str, ...] = (), shows: str = ""
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Make the decorated method (a signature and a docstring) the call ``METHOD path``;
     ``shows`` names how its result displays (see `cockpit_results.result_of`)."""
 
-    def make(function: Callable) -> Callable:
+    def make(function: Callable[..., Any]) -> Callable[..., Any]:
         in_path = _PATH_PARAMETER.findall(path)
 
+        @_calls(method, path)
         @functools.wraps(function)
-        def call(self, *args: Any, **kwargs: Any):
+        def call(self: CockpitOperations, *args: Any, **kwargs: Any) -> Any:
             bound = _signature(function).bind(self, *args, **kwargs)
             bound.apply_defaults()
             values = {name: value for name, value in bound.arguments.items() if name != "self"}
@@ -41,14 +59,13 @@ def operation(method: str, path: str, *, body: tuple[str, ...] = (), shows: str 
             response = self.request(method, url, params=query or None, json=payload if body else None)
             return result_of(response, shows)
 
-        call.cockpit_operation = (method, path)
         return call
 
     return make
 
 
 @functools.cache
-def _signature(function: Callable) -> inspect.Signature:
+def _signature(function: Callable[..., Any]) -> inspect.Signature:
     """A method's signature, read on its first call (not at import: ``%iyo_token`` stays quick)."""
     return inspect.signature(function)
 
@@ -63,6 +80,9 @@ def _query_value(value: Any) -> str:
 
 class CockpitOperations:
     """The AYS API's operations; `CockpitSession` (``iyo_cockpit``) has them all."""
+
+    #: Each operation is one request: `CockpitSession.request`, which this class is a mixin of.
+    request: Callable[..., requests.Response]
 
     # -- AYS itself and its templates ------------------------------------------------------------
     @operation("POST", "/ays/reload")
@@ -352,6 +372,7 @@ class CockpitOperations:
         """
 
     # -- webhooks --------------------------------------------------------------------------------
+    @_calls("POST", "/webhooks/github")
     def github_webhook(self, payload: dict, event: str = "push"):
         """Send a GitHub event to the Cockpit, as GitHub's webhook does.
 
@@ -360,8 +381,6 @@ class CockpitOperations:
         """
         response = self.request("POST", "/webhooks/github", json=payload, headers={"X-GitHub-Event": event})
         return result_of(response, "record")
-
-    github_webhook.cockpit_operation = ("POST", "/webhooks/github")
 
     @operation("POST", "/webhooks/events", body=("command", "tags", "payload"), shows="record")
     def send_event(self, command: str, tags=(), payload: dict | None = None):
@@ -379,17 +398,18 @@ class CockpitOperations:
         return Repository(self, name)
 
 
-def _for_one_repository(name: str, function: Callable) -> Callable:
+def _for_one_repository(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     signature = _signature(function)
     parameters = [p for p in signature.parameters.values() if p.name != "repository"]
 
-    def method(self: Repository, *args: Any, **kwargs: Any):
+    def method(self: Repository, *args: Any, **kwargs: Any) -> Any:
         return getattr(self.cockpit, name)(self.name, *args, **kwargs)
 
     method.__name__ = name
     method.__qualname__ = f"Repository.{name}"
     method.__doc__ = function.__doc__
-    method.__signature__ = signature.replace(parameters=parameters)
+    # What inspect (and so ``repository.list_jobs?``) shows; set through vars() as in `_calls`.
+    vars(method)["__signature__"] = signature.replace(parameters=parameters)
     return method
 
 

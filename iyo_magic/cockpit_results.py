@@ -11,10 +11,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .durations import utc_time
 from .errors import CockpitError
+
+if TYPE_CHECKING:  # for annotations only: requests is imported by whoever sends the request
+    import requests
 
 LOG_FIELDS = ("epoch", "level", "category", "log")
 #: A table shows at most this many rows.
@@ -22,7 +25,7 @@ SHOWN_ROWS = 100
 STATE_COLOURS = {"ok": "#1b7f3b", "error": "#b00020", "running": "#8a6d00", "new": "#555", "scheduled": "#555"}
 
 
-def result_of(response, shows: str) -> Any:
+def result_of(response: requests.Response, shows: str) -> Any:
     """The answer's JSON as a displayable list or dict; None for an empty answer (204)."""
     if response.status_code == 204 or not response.content:
         return None
@@ -39,12 +42,12 @@ def result_of(response, shows: str) -> Any:
     return data
 
 
-class Table(list):
+class Table(list[Any]):
     """A list of the API's objects; displays as a table."""
 
-    def rows(self) -> list[dict]:
+    def rows(self) -> list[dict[str, Any]]:
         """Each item as one flat row: a ``data`` object's fields become columns."""
-        flat = []
+        flat: list[dict[str, Any]] = []
         for item in self:
             if not isinstance(item, dict):
                 flat.append({"value": item})
@@ -55,7 +58,8 @@ class Table(list):
             flat.append(row)
         return flat
 
-    def to_frame(self):
+    # Any, not DataFrame: pandas is optional, and its stubs (pandas-stubs) are for Python 3.11 and later.
+    def to_frame(self) -> Any:
         """A pandas DataFrame of `rows` (needs pandas)."""
         try:
             import pandas
@@ -75,7 +79,7 @@ class Table(list):
         return _table(columns, [[row.get(c, "") for c in columns] for row in shown], caption)
 
 
-class Record(dict):
+class Record(dict[str, Any]):
     """One of the API's objects; displays as a table of its fields."""
 
     def _repr_html_(self) -> str:

@@ -8,7 +8,7 @@ reaching into argparse.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Protocol, cast
 
 from IPython.core.magic_arguments import MagicArgumentParser
 
@@ -133,7 +133,18 @@ TAKES_VALUE = {
 }
 
 
-def with_options(func: Callable) -> Callable:
+class OptionedMagic(Protocol):
+    """A magic that `with_options` gave its options."""
+
+    #: The magic's parser (built on first use).
+    parser_for_line: Callable[[], MagicArgumentParser]
+    #: Its full help, which IPython's ``%iyo_token?`` reads.
+    getdoc: Callable[[], str]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def with_options(func: Callable[..., Any]) -> OptionedMagic:
     """Give the magic its options. The parser is built on first use and the full help (the
     options in their groups) when ``%iyo_token?`` asks (IPython calls ``getdoc()`` first), so
     ``%load_ext`` does not pay for formatting help that nobody reads."""
@@ -145,9 +156,10 @@ def with_options(func: Callable) -> Callable:
             built.append(_parser(description))
         return built[0]
 
-    func.parser_for_line = parser
-    func.getdoc = lambda: parser().format_help()
-    return func
+    magic = cast(OptionedMagic, func)  # a function takes attributes: it becomes one once they are set
+    magic.parser_for_line = parser
+    magic.getdoc = lambda: parser().format_help()
+    return magic
 
 
 def _parser(description: str | None) -> MagicArgumentParser:

@@ -95,6 +95,8 @@ def variable_names(result: LoginResult, prefix: str) -> list[str]:
 def summary(result: LoginResult, prefix: str) -> str:
     """One line: who, scopes, expiry, and the variables to use next. No token value."""
     token = result.jwt or result.access_token
+    if token is None:  # every login returns one of them
+        raise ValueError("summary: the login result holds no token")
     parts = [token.identity, f"scope {','.join(token.scope) or '-'}"]
     if result.jwt is not None:
         jwt = result.jwt

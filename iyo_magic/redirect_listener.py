@@ -74,10 +74,10 @@ def listen_address(redirect_uri: str, listen: str | None) -> tuple[str, int]:
             "with {setting:listen} for a proxied redirect URI (e.g. through jupyter-server-proxy), or {setting:paste}"
         )
     try:
-        port = parts.port or 80
+        number = parts.port or 80
     except ValueError:  # urllib's own check: out of range or not a number
-        port = -1
-    return LISTEN_HOST, checked_port(str(port), "the redirect URI's port")
+        number = -1
+    return LISTEN_HOST, checked_port(str(number), "the redirect URI's port")
 
 
 def checked_port(text: str, what: str) -> int:

@@ -222,14 +222,14 @@ def _refuse_if_shared(path: Path, info: os.stat_result, kind: str, mode: str) ->
 
 
 def _acquire(descriptor: int, path: Path, deadline: float) -> None:
-    try:
-        import fcntl
-    except ImportError:  # Windows: a byte-range lock on the file's first byte
+    # By platform, not by ImportError: so a type checker knows which module each branch has.
+    if sys.platform == "win32":  # a byte-range lock on the file's first byte
         import msvcrt
 
         def try_lock() -> None:
             msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
     else:
+        import fcntl
 
         def try_lock() -> None:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -13,9 +13,9 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from .durations import describe_remaining, utc_time
 
@@ -23,6 +23,8 @@ ISSUER = "itsyouonline"
 #: What a compact JWT looks like (its header and claims are JSON objects: base64 of ``{"``).
 JWT_SHAPE = r"eyJ[\w-]*\.eyJ[\w-]*\.[\w-]*"
 JWT_ALGORITHM = "ES384"
+
+_T = TypeVar("_T")
 
 
 def split_scopes(value: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -40,6 +42,11 @@ class _MaskedToken(str):
     """A string whose displays never show its value."""
 
     _kind = "token"
+
+    # Every token has these (each subclass's __new__ sets them): declared here, where they are read.
+    scope: tuple[str, ...]
+    expires_at: datetime
+    username: str
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -112,9 +119,6 @@ class Secret(str):
 class AccessToken(_MaskedToken):
     """An opaque ItsYou.online access token (sent as ``Authorization: token <value>``)."""
 
-    scope: tuple[str, ...]
-    expires_at: datetime
-    username: str
     client_id: str
 
     def __new__(
@@ -135,7 +139,7 @@ class AccessToken(_MaskedToken):
         return self.username or self.client_id or "?"
 
     @classmethod
-    def from_response(cls, body: dict, client_id: str, received_at: float) -> AccessToken:
+    def from_response(cls, body: dict[str, Any], client_id: str, received_at: float) -> AccessToken:
         """Build from the token endpoint's JSON (``expires_in`` is relative to receipt); a
         field of the wrong type is an `OAuthError` that names it."""
         info = _typed(body, "info", dict, "the token answer") or {}
@@ -151,17 +155,16 @@ class AccessToken(_MaskedToken):
 class JWT(_MaskedToken):
     """An ItsYou.online JWT (sent to the Cockpit as ``Authorization: bearer <value>``)."""
 
-    claims: dict
-    scope: tuple[str, ...]
+    claims: dict[str, Any]
     audience: tuple[str, ...]
-    expires_at: datetime
     obtained_at: datetime
-    username: str
     globalid: str
     azp: str
     refreshable: bool
     verified: bool
     verify_note: str
+    #: How `derive` asks for a new JWT: set by the login that issued this one (`protocol.issued_jwt`).
+    _deriver: Callable[..., JWT] | None = None
 
     def __new__(
         cls,
@@ -208,7 +211,13 @@ class JWT(_MaskedToken):
         off = describe_remaining(abs(self.clock_offset))[len("in ") :]
         return f"this machine's clock is {off} {ahead} ItsYou.online's; expiry corrected"
 
-    def derive(self, aud=(), scope=None, validity: int | None = None, refreshable: bool = False) -> JWT:
+    def derive(
+        self,
+        aud: str | Iterable[str] = (),
+        scope: str | Iterable[str] | None = None,
+        validity: int | None = None,
+        refreshable: bool = False,
+    ) -> JWT:
         """A new JWT from this one, fit to hand to another service: by default without a refresh
         token (as ItsYou.online advises), so it cannot outlive ``validity``. One request.
 
@@ -221,7 +230,7 @@ class JWT(_MaskedToken):
         """
         from .errors import ConfigError, IyoError
 
-        deriver = getattr(self, "_deriver", None)
+        deriver = self._deriver
         if deriver is None:
             raise ConfigError("derive: this JWT was not obtained by a login here; use iyo_jwt")
         try:
@@ -245,17 +254,19 @@ class JWT(_MaskedToken):
 LONGEST_LIFETIME = 10 * 365 * 24 * 3600.0
 
 
-def _typed(data: dict, key: str, kind: type, where: str):
-    """``data[key]`` when absent, empty or of type ``kind``; else an `OAuthError` naming the field."""
+def _typed(data: Mapping[str, Any], key: str, kind: type[_T], where: str) -> _T | None:
+    """``data[key]`` when of type ``kind``, None when absent or empty; else an `OAuthError` naming the field."""
     from .errors import OAuthError
 
     value = data.get(key)
-    if value is None or value == "" or (isinstance(value, kind) and not isinstance(value, bool)):
+    if value is None or value == "":
+        return None
+    if isinstance(value, kind) and not isinstance(value, bool):
         return value
     raise OAuthError(f"{where} is malformed: its {key!r} is not a {kind.__name__}")
 
 
-def _seconds(data: dict, key: str, where: str) -> float | None:
+def _seconds(data: Mapping[str, Any], key: str, where: str) -> float | None:
     """A time in seconds (``expires_in`` or ``exp``): a finite number in a sane range."""
     from .errors import OAuthError
 
@@ -268,7 +279,7 @@ def _seconds(data: dict, key: str, where: str) -> float | None:
     return float(value)
 
 
-def _names(claims: dict, key: str) -> tuple[str, ...]:
+def _names(claims: Mapping[str, Any], key: str) -> tuple[str, ...]:
     """A claim that holds one name or a list of names (``scope``, ``aud``)."""
     from .errors import OAuthError
 
@@ -280,7 +291,7 @@ def _names(claims: dict, key: str) -> tuple[str, ...]:
     raise OAuthError(f"the JWT is malformed: its {key!r} is not a name or a list of names")
 
 
-def decode_claims(value: str) -> dict:
+def decode_claims(value: str) -> dict[str, Any]:
     """The payload of a compact JWT, without checking the signature."""
     from .errors import OAuthError
 

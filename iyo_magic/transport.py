@@ -215,7 +215,8 @@ def _whole_body(response: requests.Response, deadline: float, what: str, host: s
     huge one the size cap (requests alone bounds each read, not the whole answer)."""
     raw = response.raw
     read = getattr(raw, "read1", None) or (lambda amount, **options: raw.read(min(amount, 1024), **options))
-    pieces, size = [], 0
+    pieces: list[bytes] = []
+    size = 0
     while True:
         if time.monotonic() > deadline:
             raise _PastDeadline
@@ -234,16 +235,22 @@ def _whole_body(response: requests.Response, deadline: float, what: str, host: s
 
 def _without_what_was_sent(text: str, request: requests.PreparedRequest | None) -> str:
     """A server may echo what it was sent: the secret, code or token never comes back in a message."""
-    body = request.body if request is not None else None
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    sent = [value for key, value in parse_qsl(body or "") if key in ("client_secret", "code")]
+    # A body (or header) given as bytes is read as text; a streamed body (a file, a generator) is
+    # not read at all: it is spent, and it is never a form this package sent.
+    body = _as_text(request.body) if request is not None else ""
+    sent = [value for key, value in parse_qsl(body) if key in ("client_secret", "code")]
     if request is not None:
-        sent.append(request.headers.get("Authorization", "").rpartition(" ")[2])
+        sent.append(_as_text(request.headers.get("Authorization")).rpartition(" ")[2])
     for value in filter(None, sent):
         for form in {value, quote(value, safe=""), quote_plus(value)}:  # as sent, and URL-encoded
             text = text.replace(form, "<removed>")
     return text
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else ""
 
 
 def _name_does_not_resolve(exc: Exception) -> bool:

@@ -20,7 +20,7 @@ from . import settings
 from .browser_policy import BrowserOptions
 from .card import jwt_card
 from .errors import Cancelled, ConfigError, IyoError, worded
-from .login_flow import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, canonical_flow
+from .login_flow import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, LoginResult, canonical_flow
 from .namespace import summary, variable_names
 from .notebook_login import (
     BrowserDisplay,
@@ -93,7 +93,7 @@ class LoginForm:
         self.logins: NotebookLogin = for_shell(shell)
         self.prefix = prefix
         self.secret_var, self.secret_env, self.no_browser = secret_var, secret_env, no_browser
-        self.result = None
+        self.result: LoginResult | None = None
         self.worker: threading.Thread | None = None
         self._cancel = threading.Event()
         self._pasted: queue.Queue[str] = queue.Queue()
@@ -387,12 +387,12 @@ class LoginForm:
             access_token=result.access_token,
         )
 
-    def _tick(self, result) -> None:
+    def _tick(self, result: LoginResult) -> None:
         """The card's live countdown, while this result is the form's and the JWT is valid."""
         while self.result is result and self.card.comm is not None:
             time.sleep(1)
             self._render_card(result)
-            if result.auth.jwt.expired:
+            if result.auth is None or result.auth.jwt.expired:
                 return
 
 

@@ -6,6 +6,7 @@ the documented type, over real HTTP."""
 from __future__ import annotations
 
 import inspect
+import io
 import re
 
 import pytest
@@ -223,6 +224,41 @@ def test_errors_are_the_cockpits_code_and_error_in_one_line(cockpit):
     )
     with pytest.raises(CockpitError, match=r"fromEpoch must be a whole number \(an epoch\) \(code 400\)$"):
         cockpit.list_jobs("production", fromEpoch="yesterday")
+
+
+def test_a_session_whose_auth_a_user_replaced_sends_that_auth_and_fails_clearly(cockpit):
+    """A requests session's .auth is its user's to replace: the session then sends that, and
+    neither its repr nor its 401 message assume an IyoAuth any more."""
+    session = CockpitSession(cockpit.base_url, cockpit.auth)
+    jwt = cockpit.auth.jwt
+
+    def bearer(request):  # what a user may write instead of iyo_auth: the header by hand
+        request.headers["Authorization"] = f"bearer {jwt}"
+        return request
+
+    session.auth = bearer
+    assert session.list_repositories()[0]["name"] == "production"
+    assert repr(session) == f"<CockpitSession {cockpit.base_url} with function auth, not iyo_auth>"
+    session.auth = ("ops", "a-password")  # basic auth: refused, and its password never shown
+    assert repr(session) == f"<CockpitSession {cockpit.base_url} with tuple auth, not iyo_auth>"
+    with pytest.raises(CockpitError) as error:
+        session.list_repositories()
+    assert str(error.value) == (
+        "Cockpit answered 401 to GET /api/ays/repository 'Your JWT is invalid': it wants globalid=ORG "
+        "(an organization JWT) or scope user:memberof:ORG (a user JWT, --scope user:memberof:ORG); this "
+        "session's .auth was replaced, so its JWT is unknown here: set .auth = iyo_auth"
+    )
+    assert "a-password" not in repr(error.value) + repr(session)
+    session.auth = None
+    assert repr(session) == f"<CockpitSession {cockpit.base_url} with no auth>"
+    with pytest.raises(CockpitError, match=r"'Not JWT token': no JWT was sent; pass auth=iyo_auth"):
+        session.list_repositories()
+
+
+def test_an_error_answer_to_a_streamed_body_is_a_cockpit_error(cockpit):
+    """The message leaves out what a form sent; a body from a file is no form and stays unread."""
+    with pytest.raises(CockpitError, match=r"^Cockpit answered 400 to POST /api/ays/repository: name and git_url"):
+        cockpit.post("/ays/repository", data=io.BytesIO(b'{"name": ""}'), headers={"Content-Type": "application/json"})
 
 
 def test_ays9_also_accepts_azp_and_g8cockpit_does_not(standins):

@@ -16,6 +16,7 @@ import hmac
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..settings import DEFAULT_REDIRECT_URI
 
@@ -190,7 +191,7 @@ class Accounts:
 
 
 #: Demo credentials: public on purpose, for demos, training and tests only.
-DEMO = {
+DEMO: dict[str, list[dict[str, Any]]] = {  # in the accounts file's shape (this module's docstring)
     "organizations": [
         {
             "globalid": DEMO_ORGANIZATION,

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Mapping
 from typing import Any, Callable
 
 import yaml
+
+#: One of the API's JSON objects as the stand-in keeps it: a blueprint, service, actor, run or job.
+JsonObject = dict[str, Any]
 
 TEMPLATE_REPO = {"url": "https://github.com/Jumpscale/ays9", "branch": "master"}
 
@@ -118,7 +122,7 @@ class Ays:
         return list(TEMPLATES)
 
     @staticmethod
-    def template(name: str) -> dict:
+    def template(name: str) -> JsonObject:
         if name not in TEMPLATES:
             raise NotFoundError(f"template {name} not found")
         spec = TEMPLATES[name]
@@ -151,13 +155,13 @@ class Repository:
     def __init__(self, ays: Ays, name: str, git_url: str) -> None:
         self.ays, self.name, self.git_url = ays, name, git_url
         self.path = f"/optvar/cockpit_repos/{name}"
-        self.blueprints: dict[str, dict] = {}
-        self.services: dict[tuple[str, str], dict] = {}
-        self.actors: dict[str, dict] = {}
-        self.runs: dict[str, dict] = {}
-        self.jobs: dict[str, dict] = {}
+        self.blueprints: dict[str, JsonObject] = {}
+        self.services: dict[tuple[str, str], JsonObject] = {}
+        self.actors: dict[str, JsonObject] = {}
+        self.runs: dict[str, JsonObject] = {}
+        self.jobs: dict[str, JsonObject] = {}
 
-    def view(self) -> dict:
+    def view(self) -> JsonObject:
         return {"name": self.name, "git_url": self.git_url, "path": self.path}
 
     def destroy(self) -> None:
@@ -168,12 +172,12 @@ class Repository:
         self.jobs.clear()
 
     # -- blueprints ------------------------------------------------------------------------------
-    def blueprint(self, name: str) -> dict:
+    def blueprint(self, name: str) -> JsonObject:
         if name not in self.blueprints:
             raise NotFoundError(f"blueprint {name} not found")
         return self.blueprints[name]
 
-    def create_blueprint(self, name: str, content: str) -> dict:
+    def create_blueprint(self, name: str, content: str) -> JsonObject:
         if not name:
             raise Invalid("name is required")
         if name in self.blueprints:
@@ -184,7 +188,7 @@ class Repository:
         self.blueprints[name] = {"name": name, "archived": False, "path": f"{self.path}/blueprints/{name}"}
         return self.update_blueprint(name, content)
 
-    def update_blueprint(self, name: str, content: str) -> dict:
+    def update_blueprint(self, name: str, content: str) -> JsonObject:
         problem = blueprint_problem(content)
         if problem:
             raise Invalid(problem)
@@ -193,7 +197,7 @@ class Repository:
         blueprint["hash"] = hashlib.md5(content.encode()).hexdigest()  # noqa: S324 - AYS's content hash
         return blueprint
 
-    def execute_blueprint(self, name: str) -> dict:
+    def execute_blueprint(self, name: str) -> JsonObject:
         blueprint = self.blueprint(name)
         if blueprint["archived"]:
             raise Conflict(f"blueprint {name} is archived; restore it first")
@@ -210,7 +214,7 @@ class Repository:
         self._link()
         return {"msg": f"blueprint {name} executed", "services": sorted(created), "processChangeJobs": jobs}
 
-    def _add_service(self, actor: str, name: str, data: dict) -> None:
+    def _add_service(self, actor: str, name: str, data: Mapping[str, Any]) -> None:
         role = TEMPLATES[actor]["role"]
         existing = self.services.get((role, name))
         actions = [
@@ -251,7 +255,7 @@ class Repository:
                     producer["consumers"].append({"role": service["role"], "name": service["name"]})
 
     # -- services, actors ------------------------------------------------------------------------
-    def service(self, role: str, name: str) -> dict:
+    def service(self, role: str, name: str) -> JsonObject:
         if (role, name) not in self.services:
             raise NotFoundError(f"service {role}!{name} not found")
         return self.services[(role, name)]
@@ -263,15 +267,16 @@ class Repository:
         del self.services[(role, name)]
         self._link()
 
-    def actor(self, name: str) -> dict:
+    def actor(self, name: str) -> JsonObject:
         if name not in self.actors:
             raise NotFoundError(f"actor {name} not found")
         return self.actors[name]
 
     # -- runs and jobs ---------------------------------------------------------------------------
-    def create_run(self) -> dict:
+    def create_run(self) -> JsonObject:
         pending = [s for s in self.services.values() if s["state"] != "ok"]
-        steps, placed, number = [], set(), 1
+        steps, number = [], 1
+        placed: set[tuple[str, str]] = set()
         while pending:
             ready = [s for s in pending if all(self._placed_or_done(p, placed) for p in s["producers"])]
             ready = ready or pending  # a cycle: run the rest together
@@ -284,22 +289,22 @@ class Repository:
         self.runs[key] = {"key": key, "state": "new", "retry": 0, "epoch": int(self.ays.clock()), "steps": steps}
         return self.run_view(key)
 
-    def _placed_or_done(self, pointer: dict, placed: set) -> bool:
+    def _placed_or_done(self, pointer: JsonObject, placed: set[tuple[str, str]]) -> bool:
         """A producer in an earlier step of this run, or already installed."""
         key = (pointer["role"], pointer["name"])
         return key in placed or self.services.get(key, {}).get("state") == "ok"
 
-    def run(self, key: str) -> dict:
+    def run(self, key: str) -> JsonObject:
         if key not in self.runs:
             raise NotFoundError(f"run {key} not found")
         return self.runs[key]
 
-    def run_view(self, key: str) -> dict:
+    def run_view(self, key: str) -> JsonObject:
         run = self.run(key)
         steps = [{"number": s["number"], "jobs": [self.jobs[j] for j in s["jobs"]]} for s in run["steps"]]
         return {**run, "steps": steps}
 
-    def execute_run(self, key: str) -> dict:
+    def execute_run(self, key: str) -> JsonObject:
         run = self.run(key)
         if run["state"] != "new":
             raise Conflict(f"run {key} is {run['state']}: only a new run can be executed")
@@ -314,7 +319,7 @@ class Repository:
             run["state"] = "ok"
         return self.run_view(key)
 
-    def _job(self, service: dict, action: str, state: str) -> str:
+    def _job(self, service: JsonObject, action: str, state: str) -> str:
         key = self.ays.new_id("job")
         self.jobs[key] = {
             "key": key,
@@ -330,7 +335,7 @@ class Repository:
         }
         return key
 
-    def _execute(self, job: dict) -> None:
+    def _execute(self, job: JsonObject) -> None:
         service = self.services.get((job["role"], job["service_name"]))
         now = int(self.ays.clock())
         job["epoch"] = now
@@ -353,7 +358,7 @@ class Repository:
                     action["state"] = job["state"]
 
     @staticmethod
-    def _failure(job: dict, service: dict | None) -> str:
+    def _failure(job: JsonObject, service: JsonObject | None) -> str:
         if service is None:
             return "the service was deleted before its job ran"
         image = str(service["data"].get("os", ""))
@@ -361,7 +366,7 @@ class Repository:
             return f"Error: image {image} is not available at this location (available: ubuntu.16.04, ubuntu.18.04)"
         return ""
 
-    def job_listing(self, filters, fields: list[str]) -> list[dict]:
+    def job_listing(self, filters: Mapping[str, str], fields: list[str]) -> list[JsonObject]:
         """JobData[]: each job's id and state, and the asked fields (default: who, what, when);
         ``filters`` are listJobs' query parameters."""
         fields = fields or ["actor", "service", "action", "epoch"]
@@ -388,7 +393,7 @@ JOB_FIELDS = {
 LIST_FILTERS = ("actor", "service", "action", "state", "serviceKey")
 
 
-def _matches(job: dict, filters) -> bool:
+def _matches(job: JsonObject, filters: Mapping[str, str]) -> bool:
     for name in LIST_FILTERS:
         wanted = filters.get(name)
         if wanted and job[JOB_FIELDS[name]] not in wanted.split(","):
@@ -397,7 +402,7 @@ def _matches(job: dict, filters) -> bool:
     return not tags or set(tags.split(",")) <= set(job["tags"])
 
 
-def _epoch(filters, name: str) -> float:
+def _epoch(filters: Mapping[str, str], name: str) -> float:
     """The ``fromEpoch``/``toEpoch`` bound; none is no bound."""
     value = filters.get(name) or ""
     if not value:

@@ -273,12 +273,13 @@ class IyoServer:
         granted = requested or list(token.scopes)
         if token.username:
             granted = self.possible_scopes(token.username, granted)
+        # Go's strings.Split("", ",") is [""]: an empty result is a list with one empty string.
+        scope = granted or [""]
         claims = {
             "azp": token.client_id,
             "exp": int(self.shortened(token.expires, self.value(request, "validity"))),
             "iss": ISSUER,
-            # Go's strings.Split("", ",") is [""]: an empty result is a list with one empty string.
-            "scope": granted or [""],
+            "scope": scope,
         }
         if token.username:
             claims["username"] = token.username
@@ -288,7 +289,7 @@ class IyoServer:
         if audiences:
             claims["aud"] = audiences
         if offline:
-            claims["refresh_token"] = self.new_refresh_token(token.client_id, claims["scope"], token.username)
+            claims["refresh_token"] = self.new_refresh_token(token.client_id, scope, token.username)
         return self.sign(claims)
 
     def possible_scopes(self, username: str, scopes: list[str]) -> list[str]:

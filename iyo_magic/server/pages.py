@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 _STYLE = """
@@ -27,7 +28,9 @@ def _hidden(fields: dict[str, str]) -> str:
     return "".join(f'<input type=hidden name="{escape(k)}" value="{escape(v)}">' for k, v in fields.items())
 
 
-def login_page(query: dict[str, str], error: str = "", demo_users: list[tuple[str, str]] = (), root: str = "") -> str:
+def login_page(
+    query: dict[str, str], error: str = "", demo_users: Sequence[tuple[str, str]] = (), root: str = ""
+) -> str:
     """The login form; with the built-in demo accounts, their (public) users and passwords too.
     ``root`` is the path the stand-in is served under (behind a JupyterHub proxy, say)."""
     problem = f"<p class=error role=alert>{escape(error)}</p>" if error else ""

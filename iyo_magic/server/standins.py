@@ -123,8 +123,9 @@ class StandIns:
     def start(self) -> StandIns:
         iyo = MountedAt(self.iyo, self.prefix) if self.prefix else self.iyo
         for app, port in zip((iyo, self.cockpit), self._ports):
+            # threaded: a ThreadedWSGIServer, whose request threads are daemons (werkzeug's own
+            # setting), so a slow connection never holds up stop() or the interpreter's exit.
             server = make_server(LOOPBACK, port, app, threaded=True, request_handler=PathOnlyLogHandler)
-            server.daemon_threads = True
             thread = threading.Thread(
                 target=server.serve_forever, args=(SHUTDOWN_POLL,), name="iyo-standin", daemon=True
             )
