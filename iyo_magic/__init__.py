@@ -61,10 +61,23 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         from importlib import import_module
 
-        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        try:
+            module = import_module(f".{_LAZY[name]}", __name__)
+        except ModuleNotFoundError as missing:
+            from .errors import EXTRAS, MissingExtra
+
+            if (missing.name or "").split(".")[0] not in EXTRAS:
+                raise
+            raise MissingExtra(name, missing.name or "") from None
+        value = getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names too, before their first use (so that ``iyo_magic.<Tab>`` completes them)."""
+    return sorted(set(globals()) | set(__all__))
 
 
 def load_ipython_extension(ipython) -> None:

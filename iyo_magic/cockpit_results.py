@@ -14,7 +14,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .durations import utc_time
-from .errors import CockpitError
+from .errors import CockpitError, MissingExtra
 
 if TYPE_CHECKING:  # for annotations only: requests is imported by whoever sends the request
     import requests
@@ -63,8 +63,8 @@ class Table(list[Any]):
         """A pandas DataFrame of `rows` (needs pandas)."""
         try:
             import pandas
-        except ImportError:
-            raise ImportError("to_frame needs pandas: pip install pandas") from None
+        except ModuleNotFoundError:
+            raise MissingExtra("to_frame", "pandas") from None
         return pandas.DataFrame(self.rows())
 
     def _repr_html_(self) -> str:

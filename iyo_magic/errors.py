@@ -85,3 +85,16 @@ class CockpitError(IyoError):
         super().__init__(message)
         self.status = status
         self.body = body
+
+
+#: The extra of ``iyo_magic`` that brings each optional module.
+EXTRAS = {"ipywidgets": "form", "werkzeug": "server", "yaml": "server", "keyring": "keyring", "jupyterlab": "demo"}
+
+
+class MissingExtra(ImportError):
+    """An optional part used without what it needs; the message says what to install."""
+
+    def __init__(self, what: str, module: str) -> None:
+        extra = EXTRAS.get(module.split(".")[0])
+        hint = f"pip install 'iyo_magic[{extra}]'" if extra else f"pip install {module}"
+        super().__init__(f"{what} needs {module}: {hint}", name=module)

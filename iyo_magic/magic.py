@@ -16,7 +16,7 @@ from traitlets import Dict, Float, Unicode, default
 
 from . import settings
 from .errors import IyoError
-from .magic_line import DEFAULT_PREFIX, options_given, suspicious_words, values_of, with_options
+from .magic_line import DEFAULT_PREFIX, asks_for_help, options_given, suspicious_words, values_of, with_options
 from .namespace import summary
 
 # The HTTP modules (requests) are imported on first use, so that %load_ext stays cheap.
@@ -168,6 +168,10 @@ class IyoMagics(Magics):
             raise UsageError(f"%iyo_token: unexpected error ({type(exc).__name__}); see the kernel's log") from None
 
     def _iyo_token(self, line: str) -> None:
+        if asks_for_help(line):
+            self._scrub([word.typed for word in suspicious_words(line)])
+            print(self.iyo_token.getdoc())
+            return
         args = self._with_profile(self._parse(line))
         if args.form:
             self._show_form(args, line)
@@ -310,8 +314,10 @@ class IyoMagics(Magics):
             raise UsageError(f"--form and {' '.join(refused)} ask for different things: use one")
         try:
             from .widget import LoginForm
-        except ImportError:
-            raise UsageError("the form needs ipywidgets: pip install ipywidgets") from None
+        except ModuleNotFoundError as missing:
+            from .errors import MissingExtra
+
+            raise UsageError(f"%iyo_token --form: {MissingExtra('the form', missing.name or 'ipywidgets')}") from None
         from IPython.display import display
 
         display(

@@ -264,6 +264,14 @@ def values_of(line: str, *options: str) -> list[Word]:
     return found
 
 
+#: Either prints ``%iyo_token?``'s help (the parser has no help option of its own).
+HELP_FLAGS = ("-h", "--help")
+
+
+def asks_for_help(line: str) -> bool:
+    return any(word.value in HELP_FLAGS for word in words(line))
+
+
 def options_given(line: str) -> list[str]:
     """The option names on the line (no values), for messages that must not echo a value."""
     return sorted({word.value.split("=", 1)[0] for word in words(line) if word.value.startswith("-")})

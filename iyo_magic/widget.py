@@ -83,10 +83,24 @@ class LoginForm:
         self,
         *,
         prefix: str = "iyo",
+        flow: str | None = None,
+        client_id: str | None = None,
         secret_var: str | None = None,
         secret_env: str | None = None,
+        scope: str | None = None,
+        aud: str | None = None,
+        validity: int | None = None,
+        base_url: str | None = None,
+        cockpit_url: str | None = None,
+        redirect_uri: str | None = None,
+        paste: bool = False,
+        listen: str | None = None,
+        wait: float | None = None,
         no_browser: bool = False,
-        **initial,
+        refreshable: bool = True,
+        want_jwt: bool = True,
+        jwt_only: bool = False,
+        remember: bool = False,
     ) -> None:
         shell = _shell()
         self.settings = settings.resolve(shell.config.get("IyoMagics", {}))
@@ -98,44 +112,43 @@ class LoginForm:
         self._cancel = threading.Event()
         self._pasted: queue.Queue[str] = queue.Queue()
 
-        def first(name: str, setting: str | None = None):
-            value = initial.get(name)
-            return value if value not in (None, "") else self.settings.get(setting or name, "")
+        def first(value: str | None, setting: str) -> str:
+            return value if value not in (None, "") else self.settings.get(setting, "")
 
         self.flow = w.Dropdown(
             options=FLOWS,
-            value=canonical_flow(initial.get("flow") or CLIENT_CREDENTIALS),
+            value=canonical_flow(flow or CLIENT_CREDENTIALS),
             description="Flow",
             style=_WIDE,
             layout=_ROW,
         )
-        self.client_id = _text("Client id", first("client_id"), "organization globalid or API key application id")
+        self.client_id = _text(
+            "Client id", first(client_id, "client_id"), "organization globalid or API key application id"
+        )
         self.secret = w.Password(description="Client secret", style=_WIDE, layout=_ROW)
         self.secret_note = w.HTML()
         self.secret_note.add_class("iyo-secret-note")
-        self.scope = _text("JWT scope", initial.get("scope"), "e.g. user:memberof:ORG (comma-separated)")
-        self.aud = _text("Audience", initial.get("aud"), "e.g. ORG, the Cockpit's organization")
-        self.validity = _text("Validity (s)", initial.get("validity"), "seconds; empty: 24 h")
-        self.base_url = _text("ItsYou.online", first("base_url"))
-        self.cockpit_url = _text("Cockpit URL", first("cockpit_url"))
-        self.redirect_uri = _text("Redirect URI", initial.get("redirect_uri") or default_redirect_uri(self.settings))
-        wanted = (initial.get("want_jwt", True), initial.get("jwt_only", False))
+        self.scope = _text("JWT scope", scope, "e.g. user:memberof:ORG (comma-separated)")
+        self.aud = _text("Audience", aud, "e.g. ORG, the Cockpit's organization")
+        self.validity = _text("Validity (s)", validity, "seconds; empty: 24 h")
+        self.base_url = _text("ItsYou.online", first(base_url, "base_url"))
+        self.cockpit_url = _text("Cockpit URL", first(cockpit_url, "cockpit_url"))
+        self.redirect_uri = _text("Redirect URI", redirect_uri or default_redirect_uri(self.settings))
+        wanted = (want_jwt, jwt_only)
         if wanted not in dict(WANTED).values():
             raise ConfigError("{setting:jwt_only} and {setting:want_jwt} contradict each other; use one")
         self.wanted = w.Dropdown(options=WANTED, value=wanted, description="Get")
         self.wanted.style, self.wanted.layout = _WIDE, _ROW
-        self.refreshable = w.Checkbox(
-            value=initial.get("refreshable", True), indent=False, description="Refreshable JWT (offline_access)"
-        )
+        self.refreshable = w.Checkbox(value=refreshable, indent=False, description="Refreshable JWT (offline_access)")
         self.remember = w.Checkbox(
-            value=bool(initial.get("remember")),
+            value=bool(remember),
             indent=False,
             description="Remember: a later kernel refreshes this JWT instead of logging in (never the secret)",
         )
-        self.listen = _text("Listen on", initial.get("listen"), "[127.0.0.1:]PORT; empty: the redirect URI's")
-        self.wait_seconds = _text("Wait (s)", f"{initial.get('wait') or settings.DEFAULT_WAIT:g}")
+        self.listen = _text("Listen on", listen, "[127.0.0.1:]PORT; empty: the redirect URI's")
+        self.wait_seconds = _text("Wait (s)", f"{wait or settings.DEFAULT_WAIT:g}")
         self.paste_mode = w.Checkbox(
-            value=bool(initial.get("paste")),
+            value=bool(paste),
             indent=False,
             description="Remote kernel: paste the address the browser ends on",
         )

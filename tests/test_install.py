@@ -56,3 +56,48 @@ def test_tests_use_a_temporary_ipython_directory(ip):
     ipython_dir = Path(os.environ["IPYTHONDIR"]).resolve()
     assert ipython_dir != (Path.home() / ".ipython").resolve() and "iyo-magic-tests-ipython-" in ipython_dir.name
     assert Path(ip.history_manager.hist_file).resolve().is_relative_to(ipython_dir)
+
+
+def test_without_ipywidgets_the_form_names_its_extra():
+    code = """
+    sys.modules["ipywidgets"] = None  # as after a bare `pip install iyo_magic`
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+    import iyo_magic
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "iyo_magic")
+    try:
+        ip.run_line_magic("iyo_token", "--form")
+    except UsageError as error:
+        print("magic:", error)
+    try:
+        iyo_magic.LoginForm
+    except ImportError as error:
+        print("api:", type(error).__name__, error)
+    """
+    out = python(code)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines() == [
+        "magic: %iyo_token --form: the form needs ipywidgets: pip install 'iyo_magic[form]'",
+        "api: MissingExtra LoginForm needs ipywidgets: pip install 'iyo_magic[form]'",
+    ]
+
+
+def test_the_public_names_complete_before_their_first_use():
+    code = """
+    from IPython.core.interactiveshell import InteractiveShell
+    import iyo_magic
+    print(sorted(set(iyo_magic.__all__) - set(dir(iyo_magic))))
+    ip = InteractiveShell.instance()
+    ip.Completer.use_jedi = False
+    ip.run_cell("import iyo_magic")
+    print(ip.complete("iyo_magic.Lo")[1])
+    print("widget imported:", "iyo_magic.widget" in sys.modules)
+    """
+    out = python(code)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines() == [
+        "[]",
+        "['.LoginForm', '.LoginRequest', '.LoginResult']",
+        "widget imported: False",
+    ]

@@ -130,6 +130,21 @@ def test_help_page_is_for_users(ip):
         assert words in doc
 
 
+@pytest.mark.parametrize("line", ["--help", "-h", "--aud x -h"])
+def test_help_flags_print_what_the_question_mark_shows(ip, capsys, line):
+    ip.run_line_magic("iyo_token", line)
+    printed = capsys.readouterr().out.strip()
+    assert printed.splitlines()[2].lstrip().startswith("%iyo_token [-p NAME]")
+    assert printed in ip.object_inspect_text("%iyo_token")  # what %iyo_token? shows
+    assert "iyo_jwt" not in ip.user_ns  # help, not a login
+
+
+def test_help_with_a_stray_word_keeps_it_out_of_the_history(ip, capsys):
+    ip.run_cell("%iyo_token --help maybe-a-secret", store_history=True)
+    assert ip.history_manager.input_hist_raw[-1] == "%iyo_token --help <removed>"
+    assert "%iyo_token [-p NAME]" in capsys.readouterr().out
+
+
 def test_nothing_secret_in_outputs(ip, iyo_env, capsys):
     ip.user_ns["s"] = ORG_SECRET
     run(ip, f"--secret-var s --aud {ORG}")
@@ -168,12 +183,12 @@ def test_help_groups_the_options_and_names_each_once(ip):
 
 def form_values(ip, line: str) -> dict:
     from IPython.utils.capture import capture_output
-    from ipywidgets.widgets import widget as widget_module
+    from ipywidgets import widget_serialization
 
     with capture_output() as captured:
         ip.run_line_magic("iyo_token", line)
     model_id = captured.outputs[0].data["application/vnd.jupyter.widget-view+json"]["model_id"]
-    box = widget_module._instances[model_id]
+    box = widget_serialization["from_json"](f"IPY_MODEL_{model_id}", None)  # public on every ipywidgets 8
     advanced = next(child for child in box.children if child.__class__.__name__ == "Accordion").children[0]
     fields = [*box.children, *advanced.children]
     return {child.description: child.value for child in fields if hasattr(child, "value") and child.description}

@@ -7,7 +7,7 @@ import time
 
 import pytest
 from IPython.utils.capture import capture_output
-from ipywidgets.widgets import widget as widget_module
+from ipywidgets import widget_serialization
 
 from iyo_magic import LoginForm
 from iyo_magic.server.demo_user import DemoUser
@@ -178,7 +178,7 @@ def test_magic_form_is_prefilled_from_its_flags(ip, iyo_env):
     with capture_output() as captured:
         ip.run_line_magic("iyo_token", f"--form --aud {ORG} --scope organization:owner --validity 60 -o ops")
     model_id = captured.outputs[0].data["application/vnd.jupyter.widget-view+json"]["model_id"]
-    box = widget_module._instances[model_id]
+    box = widget_serialization["from_json"](f"IPY_MODEL_{model_id}", None)  # public on every ipywidgets 8
     values = {child.description: child.value for child in box.children if hasattr(child, "value")}
     assert values["Audience"] == ORG and values["JWT scope"] == "organization:owner"
     assert values["Validity (s)"] == "60" and values["Client id"] == ORG
@@ -192,3 +192,9 @@ def test_secret_from_a_named_notebook_variable(ip, iyo_env, monkeypatch):
     form.button.click()
     form.wait()
     assert ip.user_ns["iyo_jwt"].globalid == ORG
+
+
+def test_a_misspelt_keyword_is_refused_in_one_line(ip, iyo_env):
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'scopes'") as refused:
+        LoginForm(scopes="user:memberof:x")
+    assert "\n" not in str(refused.value)

@@ -68,7 +68,7 @@ def run_jupyterlab(env: dict[str, str], stop, no_browser: bool) -> int:
         import jupyterlab  # noqa: F401
     except ImportError:
         print(
-            "JupyterLab is not installed: pip install jupyterlab, or run "
+            "JupyterLab is not installed: pip install 'iyo_magic[demo]', or run "
             "`iyo-magic demo --execute` to run the demo headless.",
             file=sys.stderr,
         )
