@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pickle
+import re
 import subprocess
 import sys
 import time
 import types
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +90,10 @@ def test_unload_removes_the_magic(ip):
     assert ip.find_line_magic("iyo_token") is not None
     ip.extension_manager.unload_extension("iyo_magic")
     assert ip.find_line_magic("iyo_token") is None
+
+
+def test_readme_links_resolve_where_the_package_page_shows_it():
+    """The package index shows README without the repository around it: links must be absolute."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)\s]+)\)", readme)
+    assert targets and not [t for t in targets if not t.startswith(("https://", "#"))]
