@@ -6,7 +6,6 @@ import copy
 import os
 import socket
 import tempfile
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -25,12 +24,23 @@ BOB_APP, BOB_SECRET = BOB["api_keys"][0]["applicationid"], BOB["api_keys"][0]["s
 ALL_SECRETS = [ORG_SECRET, BROWSER_ONLY_SECRET, ALICE_SECRET, BOB_SECRET, ALICE["password"], BOB["password"]]
 
 
-def make_stale(auth) -> None:
-    """Move ``auth``'s clock to just past the moment it renews its JWT (no waiting in real time)."""
+class Clock:
+    """A clock that stands still until the test sets ``now``: what is stale is the test's say,
+    however slow the machine (a clock that ran on would race the JWT's freshness)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_stale(auth) -> Clock:
+    """Stop ``auth``'s clock just past the moment it renews its JWT (no waiting in real time)."""
     jwt = auth.jwt
     leeway = min(60, jwt.lifetime / 2)
-    shift = jwt.expires_at.timestamp() - leeway - time.time() + 0.05
-    auth.clock = lambda: time.time() + shift
+    auth.clock = Clock(jwt.expires_at.timestamp() - jwt.clock_offset - leeway + 0.05)
+    return auth.clock
 
 
 def free_port() -> int:

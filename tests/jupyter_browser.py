@@ -3,6 +3,7 @@ starting JupyterLab, running a notebook and saving it (see ``../shared/browser-t
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -88,24 +89,48 @@ def wait_until_answers(url: str, seconds: float = 60) -> bool:
     return False
 
 
+#: A kernel, idle where the page shows its state.
+KERNEL_IDLE = (
+    "() => [...document.querySelectorAll('.jp-KernelName')].some(e => !/No Kernel/.test(e.textContent))"
+    " && [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator')]"
+    ".every(e => e.getAttribute('data-status') === 'idle')"
+)
+
+
+def take_the_offered_kernel(page) -> None:
+    """On a loaded machine JupyterLab may ask which kernel to start (its list of kernels came
+    late); its dialog blocks every click. Take the one it offers, the notebook's, as a user would."""
+    from playwright.sync_api import TimeoutError as NotYet
+
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    if dialog.count():
+        with contextlib.suppress(NotYet):  # it closed meanwhile
+            dialog.get_by_role("button", name="Select").click(timeout=5_000)
+
+
 def run_all(page, until, timeout: float = 6_000) -> None:
     """Run every cell of the open notebook, once its kernel is idle, until ``until`` shows; a
     Run All sent while a kernel still starts can be lost, so it is sent again."""
-    page.wait_for_function(  # a kernel, idle where the page shows its state
-        "() => [...document.querySelectorAll('.jp-KernelName')].some(e => !/No Kernel/.test(e.textContent))"
-        " && [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator')]"
-        ".every(e => e.getAttribute('data-status') === 'idle')"
-    )
     from playwright.sync_api import TimeoutError as NotYet
 
-    for _ in range(3):
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator('[data-command="runmenu:run-all"]').click()
+    for waited in range(30):  # a minute at most; a kernel-choice dialog may come at any moment
+        take_the_offered_kernel(page)
         try:
+            page.wait_for_function(KERNEL_IDLE, timeout=2_000)
+            break
+        except NotYet:
+            if waited == 29:
+                raise
+    for _ in range(3):
+        take_the_offered_kernel(page)
+        try:
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click(timeout=timeout)
+            page.locator('[data-command="runmenu:run-all"]').click(timeout=timeout)
             until.wait_for(timeout=timeout)
             return
         except NotYet:
             continue
+    take_the_offered_kernel(page)
     until.wait_for()
 
 

@@ -34,6 +34,8 @@ from .jupyter_browser import (
 require(os.path.exists(CHROMIUM) and shutil.which("bash") is not None, "Chromium and bash")
 playwright = playwright_api()
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "/user/visitor/"
 TOKEN = "binder-visitor-token"

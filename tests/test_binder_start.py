@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL_SIDE = """
 import os
@@ -42,6 +44,7 @@ def test_binder_start_prepares_everything_a_notebook_needs(tmp_path):
     assert all(f"export {name}=" in exported for name in ("IYO_BASE_URL", "IYO_COCKPIT_URL", "IYO_CLIENT_SECRET"))
 
 
+@pytest.mark.kernel
 def test_training_runs_headless_under_binder_start(tmp_path):
     """What a Binder repository's own CI does: execute the notebooks under ``binder/start`` with
     nobody at a browser. The demo user plays the browser, since no visitor is there to click."""

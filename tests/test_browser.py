@@ -37,6 +37,8 @@ from .jupyter_browser import (
 require(os.path.exists(CHROMIUM) and importlib.util.find_spec("jupyterlab") is not None, "Chromium and JupyterLab")
 playwright = playwright_api()
 
+pytestmark = pytest.mark.browser
+
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 BASE_URL = "/user/visitor/"
 TOKEN = "browser-test-token"

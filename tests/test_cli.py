@@ -188,6 +188,7 @@ def test_bad_accounts_file_is_one_line(tmp_path):
     assert out.returncode == 2 and "missing or malformed field 'globalid'" in out.stderr
 
 
+@pytest.mark.kernel
 def test_demo_execute_runs_the_quickstart(tmp_path):
     out = subprocess.run(
         cli_command("demo", tmp_path, "--execute"), capture_output=True, text=True, timeout=300, env=clean_env()
@@ -197,6 +198,7 @@ def test_demo_execute_runs_the_quickstart(tmp_path):
     assert "The demo ran every cell of quickstart.ipynb." in out.stdout
 
 
+@pytest.mark.kernel
 def test_demo_starts_jupyterlab_and_ctrl_c_stops_everything(tmp_path):
     pytest.importorskip("jupyterlab")
     env = clean_env(HOME=str(tmp_path), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))

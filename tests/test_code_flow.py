@@ -165,7 +165,7 @@ def test_pasted_garbage(text):
 
 
 def test_code_flow_without_refresh_cannot_renew_silently(code_standins):
-    request, _ = request_for(code_standins, refreshable=False, validity=2)
+    request, _ = request_for(code_standins, refreshable=False)
     paster = Paster()
     result = login(request, ORG_SECRET, code_grant=BrowserStep(show_link=paster.shown, ask_pasted=paster, paste=True))
     assert not result.jwt.refreshable

@@ -12,6 +12,7 @@ from iyo_magic.server.demo_user import DemoUser
 from .conftest import ALICE, ORG, ORG_SECRET, free_port
 from .kernel import Kernel, text_of
 
+pytestmark = pytest.mark.kernel
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/v1/oauth/authorize\?\S+")
 
 

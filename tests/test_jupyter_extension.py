@@ -20,6 +20,7 @@ from iyo_magic.server.demo_user import DemoUser
 from .conftest import ALICE, ORG, ORG_SECRET, free_port
 
 pytest.importorskip("jupyter_server")
+pytestmark = pytest.mark.kernel
 TOKEN = "test-server-token-4Gq"
 BASE = "/user/alice/"
 

@@ -33,6 +33,8 @@ require(
 )
 playwright = playwright_api()
 
+pytestmark = [pytest.mark.hub, pytest.mark.browser]
+
 ORG, SECRET = "class-org", "class-org-secret-Hub-8"
 PASSWORDS = {"alice": "alice-class-password-1", "bob": "bob-class-password-2"}
 HUB_PASSWORD = "hub-test-password"

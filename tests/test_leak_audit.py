@@ -21,6 +21,7 @@ from iyo_magic.server.accounts import DEMO
 
 from .conftest import LoopbackApp, free_port
 
+pytestmark = pytest.mark.kernel
 ROOT = Path(__file__).resolve().parents[1]
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
 TYPED = "typed-secret-Audit-42"  # a secret a user types on the magic line by mistake

@@ -54,7 +54,7 @@ def test_jwt_only_is_one_round_trip(front, standins):
     got = front.run(ORG, ORG_SECRET, jwt_only=True, validity=300)
     assert delta(before, hits(standins)) == {"access_token": 1}
     assert got["access_token"] is None and got["jwt"].globalid == ORG
-    assert 290 < got["jwt"].expires_in <= 300
+    assert 290 < got["jwt"].lifetime <= 300
 
 
 def test_no_jwt_gets_access_token_only(front, standins):

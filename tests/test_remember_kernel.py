@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from iyo_magic.server.demo_user import DemoUser
 
 from .conftest import ALICE, ORG, ORG_SECRET, free_port
 from .kernel import Kernel, text_of
 from .test_code_flow_magic import link_in
+
+pytestmark = pytest.mark.kernel
 
 
 def test_a_remembered_login_survives_a_kernel_restart(code_standins, tmp_path):
