@@ -35,9 +35,17 @@ class Kernel:
                     self.prompts.append(request["content"])
                     self.client.input(on_prompt(request["content"]))
             if self._next(msg_id, outputs, on_display, wait=0.05) == "idle":
-                self.reply = self.client.get_shell_msg(timeout=10)["content"]
+                self.reply = self._reply_to(msg_id)
                 return outputs
         raise TimeoutError(f"cell did not finish within {timeout} s: {code!r}")
+
+    def _reply_to(self, msg_id) -> dict:
+        """The shell reply to ``msg_id``, past any other one still queued (jupyter_client 7's
+        start_new_kernel leaves its kernel_info_reply there)."""
+        while True:
+            reply = self.client.get_shell_msg(timeout=10)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply["content"]
 
     def _next(self, msg_id, outputs, on_display, wait):
         """Handle one iopub message of this cell; None when there was none."""
