@@ -39,12 +39,19 @@ LAB_OPTIONS = [
 ]
 
 
-def require(available: bool, what: str) -> None:
-    """Skip the module when ``what`` is missing, except under CI: there it fails."""
-    if not available:
-        if os.environ.get("CI"):
-            pytest.fail(f"{what} required when CI is set", pytrace=False)
-        pytest.skip(f"needs {what}", allow_module_level=True)
+def require(available: bool, what: str):
+    """A module's autouse fixture: its tests skip when ``what`` is missing, except under CI,
+    where they fail. Checked as a test starts, so a run that deselects them (``-m "not
+    browser"``) needs none of it, CI or not."""
+
+    @pytest.fixture(autouse=True, scope="module")
+    def required_tools() -> None:
+        if not available:
+            if os.environ.get("CI"):
+                pytest.fail(f"{what} required when CI is set", pytrace=False)
+            pytest.skip(f"needs {what}")
+
+    return required_tools
 
 
 def playwright_api():

@@ -31,7 +31,7 @@ from .jupyter_browser import (
     wait_until_answers,
 )
 
-require(os.path.exists(CHROMIUM) and shutil.which("bash") is not None, "Chromium and bash")
+required_tools = require(os.path.exists(CHROMIUM) and shutil.which("bash") is not None, "Chromium and bash")
 playwright = playwright_api()
 
 pytestmark = pytest.mark.browser

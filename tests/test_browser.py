@@ -34,7 +34,9 @@ from .jupyter_browser import (
     wait_until_answers,
 )
 
-require(os.path.exists(CHROMIUM) and importlib.util.find_spec("jupyterlab") is not None, "Chromium and JupyterLab")
+required_tools = require(
+    os.path.exists(CHROMIUM) and importlib.util.find_spec("jupyterlab") is not None, "Chromium and JupyterLab"
+)
 playwright = playwright_api()
 
 pytestmark = pytest.mark.browser

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -31,7 +32,7 @@ from .jupyter_browser import CHROMIUM, LAUNCH_ARGS, playwright_api, quiet_jupyte
 
 #: The command README runs, from this environment (pytest may run without it on the PATH).
 IYO_MAGIC = shutil.which("iyo-magic", path=str(Path(sys.executable).parent)) or shutil.which("iyo-magic")
-require(os.path.exists(CHROMIUM) and IYO_MAGIC is not None, "Chromium and the iyo-magic command")
+required_tools = require(os.path.exists(CHROMIUM) and IYO_MAGIC is not None, "Chromium and the iyo-magic command")
 playwright = playwright_api()
 
 pytestmark = pytest.mark.browser
@@ -53,7 +54,9 @@ def demo(tmp_path_factory):
     docmanager.write_text(json.dumps({"autosave": False}))  # the repository's notebooks stay as they are
     log = home / "demo.log"
     with log.open("w") as out:
-        process = subprocess.Popen([IYO_MAGIC, "demo", "--no-browser"], env=env, stdout=out, stderr=subprocess.STDOUT)
+        # README's command, the stand-ins on free ports (two test runs may share a machine).
+        command = [IYO_MAGIC, "demo", "--no-browser", "--port", "0", "--cockpit-port", "0"]
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{env['JUPYTER_PORT']}"
     try:
         deadline = time.time() + 90
@@ -61,7 +64,8 @@ def demo(tmp_path_factory):
             if process.poll() is not None or time.time() > deadline:
                 pytest.fail(f"iyo-magic demo did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.3)
-        yield {"url": url, "log": log, "process": process}
+        standin = re.search(r"ItsYou.online stand-in: (\S+)", log.read_text()).group(1)
+        yield {"url": url, "log": log, "process": process, "standin": standin}
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)  # Ctrl+C, as README says
@@ -147,4 +151,4 @@ def test_ctrl_c_stops_the_demo(demo):
     demo["process"].send_signal(signal.SIGINT)
     assert demo["process"].wait(timeout=40) == 0, demo["log"].read_text()[-2000:]
     assert not _answers(f"{demo['url']}/api/status?token={TOKEN}")
-    assert not _answers("http://127.0.0.1:8977/")  # the stand-ins stopped too
+    assert not _answers(f"{demo['standin']}/")  # the stand-ins stopped too

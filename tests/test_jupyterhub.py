@@ -27,7 +27,7 @@ from .conftest import free_port
 from .jupyter_browser import CHROMIUM, LAUNCH_ARGS, playwright_api, require, run_all, wait_until_answers
 
 PROXY = shutil.which("configurable-http-proxy")
-require(
+required_tools = require(
     bool(PROXY and importlib.util.find_spec("jupyterhub") and os.path.exists(CHROMIUM)),
     "jupyterhub, configurable-http-proxy (npm) and Chromium",
 )
