@@ -86,7 +86,7 @@ class IyoAuth(AuthBase):
         return fresh
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        from .transport import origin
+        from .url_policy import origin
 
         jwt = self.current()
         request.headers["Authorization"] = f"bearer {jwt}"

@@ -17,7 +17,8 @@ from .cockpit_api import CockpitOperations
 from .errors import CockpitError
 from .settings import DEFAULT_TIMEOUT
 from .tokens import JWT
-from .transport import LoopbackDirectSession, check_url, first_line, origin, without_credentials
+from .transport import LoopbackDirectSession, first_line, without_credentials
+from .url_policy import check_url, origin
 
 _HINTS_401 = {
     "Not JWT token": "no JWT was sent; pass auth=iyo_auth or use iyo_cockpit",

@@ -16,7 +16,7 @@ from html import escape
 from urllib.parse import parse_qs, urlsplit
 
 from .errors import Cancelled, ConfigError, NoAnswer, PortInUse
-from .transport import is_loopback_host
+from .url_policy import is_loopback_host
 
 LISTEN_HOST = "127.0.0.1"
 ANSWER_FIELDS = ("code", "error", "state")

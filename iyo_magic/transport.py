@@ -7,7 +7,6 @@ or an `OAuthError` whose message says what to do, never what was sent.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import time
 from dataclasses import dataclass, field
@@ -16,40 +15,10 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 import requests
 import urllib3
 
-from .errors import ConfigError, OAuthError, TransportError
+from .errors import OAuthError, TransportError
 from .settings import DEFAULT_TIMEOUT
 from .tokens import JWT_SHAPE
-
-
-def is_loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_url(url: str, what: str = "URL") -> str:
-    """Accept https anywhere and http on loopback only; return the URL without a trailing slash.
-
-    Messages show the URL only when it is one, and never its user:password part.
-    """
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        shown = f" {parts.scheme}://…" if "://" in (url or "") and parts.scheme.isalpha() else ""
-        raise ConfigError(f"{what}{shown} is not an http(s) URL (e.g. https://itsyou.online)")
-    if parts.username or parts.password:
-        raise ConfigError(f"{what} must not hold a user name or password ({parts.scheme}://{parts.hostname}…)")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ConfigError(
-            f"{what} http://{parts.netloc} uses plain http to a non-loopback host; use https:// "
-            "(plain http is allowed only for 127.0.0.1/localhost)"
-        )
-    return url.rstrip("/")
+from .url_policy import check_url, is_loopback_host
 
 
 class LoopbackDirectSession(requests.Session):
@@ -70,13 +39,6 @@ class LoopbackDirectSession(requests.Session):
         if is_loopback_host(urlsplit(prepared_request.url).hostname):
             return {}
         return super().rebuild_proxies(prepared_request, proxies)
-
-
-def origin(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) of ``url``, the unit a credential is meant for."""
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 def without_credentials(text: str, request: requests.PreparedRequest | None) -> str:

@@ -17,7 +17,7 @@ import urllib.request
 import webbrowser
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from ..transport import is_loopback_host
+from ..url_policy import is_loopback_host
 from .accounts import DEMO
 
 BROWSER_NAME = "iyo-demo-user"

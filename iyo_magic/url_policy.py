@@ -1,0 +1,52 @@
+"""The URL policy, without any HTTP library: https anywhere, plain http to loopback only, and
+the origin a credential is meant for.
+
+`transport` (requests), `cockpit`, the redirect listener, the server extension and the demo
+user all judge URLs by these three functions; none of them needs ``requests`` for it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    import ipaddress  # only for a host that is not a name: an https URL never needs it
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, what: str = "URL") -> str:
+    """Accept https anywhere and http on loopback only; return the URL without a trailing slash.
+
+    Messages show the URL only when it is one, and never its user:password part.
+    """
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        shown = f" {parts.scheme}://…" if "://" in (url or "") and parts.scheme.isalpha() else ""
+        raise ConfigError(f"{what}{shown} is not an http(s) URL (e.g. https://itsyou.online)")
+    if parts.username or parts.password:
+        raise ConfigError(f"{what} must not hold a user name or password ({parts.scheme}://{parts.hostname}…)")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ConfigError(
+            f"{what} http://{parts.netloc} uses plain http to a non-loopback host; use https:// "
+            "(plain http is allowed only for 127.0.0.1/localhost)"
+        )
+    return url.rstrip("/")
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``, the unit a credential is meant for."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
