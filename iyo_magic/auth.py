@@ -8,22 +8,22 @@
   (the shape of requests' ``HTTPDigestAuth.handle_401``); a 401 from elsewhere (after a
   redirect) costs nothing, and a JWT that was itself the answer to a 401 is not renewed again.
 
+What to send and when to renew is decided by its `JwtKeeper` (``.keeper``), which knows no HTTP
+library; this module is only the ``requests`` glue: the header, the response hook, the resend.
 How to renew (refresh endpoint or re-running the original flow) is the ``renew`` callable's
 business; `iyo_magic.login` builds it.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Callable
 
 import requests
 from requests.auth import AuthBase
 
+from .jwt_keeper import DEFAULT_LEEWAY, JwtKeeper, authorization
 from .tokens import JWT
-
-DEFAULT_LEEWAY = 60.0
 
 
 class IyoAuth(AuthBase):
@@ -38,74 +38,58 @@ class IyoAuth(AuthBase):
         leeway: float = DEFAULT_LEEWAY,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._jwt = jwt
-        self._renew = renew
-        self._on_renew = on_renew
-        self._leeway = leeway
-        #: The clock (seconds since the epoch) that expiry is judged by.
-        self.clock = clock
-        self._lock = threading.Lock()
-        #: How many times the JWT was renewed (a figure for tests and benchmarks).
-        self.renewals = 0
-        # The JWT a 401 made us fetch: if the server refuses it too, renewing again cannot help.
-        self._renewed_after_401: JWT | None = None
+        #: Holds the JWT and renews it; another HTTP library's adapter may share it.
+        self.keeper = JwtKeeper(jwt, renew, on_renew=on_renew, leeway=leeway, clock=clock)
 
     @property
     def jwt(self) -> JWT:
         """The current JWT (masked when displayed)."""
-        return self._jwt
+        return self.keeper.jwt
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock (seconds since the epoch) that expiry is judged by."""
+        return self.keeper.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:
+        self.keeper.clock = clock
+
+    @property
+    def renewals(self) -> int:
+        """How many times the JWT was renewed (a figure for tests and benchmarks)."""
+        return self.keeper.renewals
+
+    @renewals.setter
+    def renewals(self, count: int) -> None:
+        self.keeper.renewals = count
 
     def __repr__(self) -> str:
-        return f"<IyoAuth (masked) for {self._jwt.identity}, renewed {self.renewals} times>"
-
-    def _stale(self, jwt: JWT) -> bool:
-        leeway = min(self._leeway, jwt.lifetime / 2)
-        return self.clock() + jwt.clock_offset >= jwt.expires_at.timestamp() - leeway
+        return f"<IyoAuth (masked) for {self.jwt.identity}, renewed {self.renewals} times>"
 
     def current(self) -> JWT:
         """The JWT to send now, renewed first if it is about to expire."""
-        jwt = self._jwt
-        if self._stale(jwt):
-            jwt = self._renew_if_still(jwt, force=False)
-        return jwt
+        return self.keeper.current()
 
     def renew(self) -> JWT:
         """Renew the JWT now, whatever its expiry."""
-        return self._renew_if_still(self._jwt, force=True)
-
-    def _renew_if_still(self, seen: JWT, force: bool) -> JWT:
-        with self._lock:
-            # Another thread may have renewed while this one waited for the lock.
-            if self._jwt is not seen or not (force or self._stale(seen)):
-                return self._jwt
-            fresh = self._renew(seen)
-            self._jwt = fresh
-            self.renewals += 1
-        if self._on_renew is not None:
-            self._on_renew(fresh)
-        return fresh
+        return self.keeper.renew()
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        from .url_policy import origin
-
-        jwt = self.current()
-        request.headers["Authorization"] = f"bearer {jwt}"
-        sent_with, sent_to = jwt, origin(request.url or "")  # a request being sent has its URL
+        keeper = self.keeper
+        sent_with, sent_to = keeper.current(), request.url or ""  # a request being sent has its URL
+        request.headers["Authorization"] = authorization(sent_with)
 
         def handle_401(response: requests.Response, **kwargs) -> requests.Response:
-            if (
-                response.status_code != 401
-                or getattr(response.request, "_iyo_retried", False)
-                or origin(response.request.url or "") != sent_to  # a redirect elsewhere: not our JWT's business
-                or sent_with is self._renewed_after_401  # renewed once already for a 401: report it
-            ):
+            if response.status_code != 401 or getattr(response.request, "_iyo_retried", False):
                 return response
-            fresh = self._renew_if_still(sent_with, force=True)
-            self._renewed_after_401 = fresh
+            fresh = keeper.after_401(sent_with, sent_to, response.request.url or "")
+            if fresh is None:
+                return response
             response.content  # noqa: B018 - read the body so the connection can be reused
             response.close()
             retry = response.request.copy()
-            retry.headers["Authorization"] = f"bearer {fresh}"
+            retry.headers["Authorization"] = authorization(fresh)
             retry._iyo_retried = True  # type: ignore[attr-defined]
             again = response.connection.send(retry, **kwargs)
             again.history.append(response)

@@ -1,4 +1,4 @@
-"""`Renewal`: how `IyoAuth` gets a new JWT when the one it holds is about to expire.
+"""`Renewal`: how the JWT keeper (`IyoAuth`'s) gets a new JWT when the one it holds is about to expire.
 
 In order: the refresh endpoint (when the JWT is refreshable); else a new JWT from the access
 token while that is still valid; else the flow again with the credentials the login used

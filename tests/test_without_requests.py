@@ -45,3 +45,65 @@ def test_the_url_policy_and_its_users_need_no_requests():
     assert lines[2] == "('https', 'example.com', 443) ('http', '127.0.0.1', 81)"
     assert [line.split(":")[0] for line in lines[3:]] == ["refused"] * 3
     assert "plain http to a non-loopback host" in lines[3] and "pw" not in lines[4]
+
+
+def test_the_jwt_keeper_needs_no_requests():
+    """The keeper alone, a plain function as its renewal and a clock the test sets: the stale
+    rule, one renewal across threads, and the 401 bookkeeping."""
+    out = without_requests(
+        """
+        import base64, json, threading, time
+        from iyo_magic.jwt_keeper import JwtKeeper, authorization
+        from iyo_magic.tokens import JWT
+
+        def unsigned(issued, lifetime, n):
+            part = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+            claims = {"exp": issued + lifetime, "globalid": "org", "azp": "org", "n": n}
+            return JWT(part({"alg": "ES384"}) + "." + part(claims) + ".c2ln", public_key=None, obtained_at=issued)
+
+        now = [1000.0]
+        issued = []
+
+        def renew(old):
+            time.sleep(0.05)  # long enough for every thread to find the JWT stale
+            issued.append(unsigned(now[0], 100, len(issued) + 1))
+            return issued[-1]
+
+        renewed = []
+        keeper = JwtKeeper(unsigned(1000, 100, 0), renew, on_renew=renewed.append, clock=lambda: now[0])
+        first = keeper.jwt
+        now[0] = 1049  # leeway min(60 s, half of 100 s): not yet stale
+        print("fresh", keeper.current() is first, keeper.renewals)
+        now[0] = 1051
+        barrier = threading.Barrier(8)
+        got = []
+
+        def worker():
+            barrier.wait()
+            got.append(keeper.current())
+
+        pool = [threading.Thread(target=worker) for _ in range(8)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join(30)
+        print("stale", keeper.renewals, len(got), all(jwt is keeper.jwt for jwt in got), renewed == issued)
+        second = keeper.jwt
+        print("header", authorization(second) == "bearer " + second.reveal())
+        print("elsewhere", keeper.after_401(second, "https://cockpit.example/a", "https://other.example/b"))
+        third = keeper.after_401(second, "https://cockpit.example/a", "https://COCKPIT.example:443/b")
+        print("same origin", third is keeper.jwt and third is not second, keeper.renewals)
+        again = keeper.after_401(third, "https://cockpit.example/a", "https://cockpit.example/a")
+        print("again", again, keeper.renewals)
+        print("forced", keeper.renew() is keeper.jwt, keeper.renewals, sys.modules["requests"])
+        """
+    )
+    assert out.splitlines() == [
+        "fresh True 0",
+        "stale 1 8 True True",
+        "header True",
+        "elsewhere None",
+        "same origin True 2",
+        "again None 2",
+        "forced True 3 None",
+    ]
