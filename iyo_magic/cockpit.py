@@ -14,21 +14,30 @@ import requests
 
 from .auth import IyoAuth
 from .cockpit_api import CockpitOperations
+from .cockpit_rules import GENERATIONS, accepted_everywhere
 from .errors import CockpitError
 from .settings import DEFAULT_TIMEOUT
 from .tokens import JWT
 from .transport import LoopbackDirectSession, first_line, without_credentials
 from .url_policy import check_url, origin
 
-_HINTS_401 = {
-    "Not JWT token": "no JWT was sent; pass auth=iyo_auth or use iyo_cockpit",
-    "No JWT token": "no JWT was sent; pass auth=iyo_auth or use iyo_cockpit",
-    "Your JWT has expired": "the JWT expired and was not renewed; run %iyo_token --fresh",
-    "JWT Error: Invalid audience": "the JWT's aud does not name the Cockpit's organization; "
-    "ask for it with --aud ORG (or drop --aud)",
-    "JWT Error: Invalid issuer": "the JWT was not issued by ItsYou.online",
-    "JWT Error: Signature verification failed.": "the Cockpit trusts another ItsYou.online key; check --base-url",
-}
+
+def _advice_401() -> dict[str, str]:
+    """What to do about each 401 text of every Cockpit generation. The others (a credential that
+    is no bearer JWT, a JWT without the claims) get `CockpitSession._claims_hint`."""
+    advice = {}
+    for rules in GENERATIONS.values():
+        advice[rules.no_jwt] = "no JWT was sent; pass auth=iyo_auth or use iyo_cockpit"
+        advice[rules.expired] = "the JWT expired and was not renewed; run %iyo_token --fresh"
+        advice[rules.bad_audience] = (
+            "the JWT's aud does not name the Cockpit's organization; ask for it with --aud ORG (or drop --aud)"
+        )
+        advice[rules.bad_issuer] = "the JWT was not issued by ItsYou.online"
+        advice[rules.bad_signature] = "the Cockpit trusts another ItsYou.online key; check --base-url"
+    return advice
+
+
+_ADVICE_401 = _advice_401()
 
 
 class CockpitSession(CockpitOperations, LoopbackDirectSession):
@@ -111,17 +120,15 @@ class CockpitSession(CockpitOperations, LoopbackDirectSession):
             except (ValueError, AttributeError):
                 detail = body
             return f"{what}: {first_line(without_credentials(str(detail), response.request))}"
-        hint = _HINTS_401.get(body)
+        hint = _ADVICE_401.get(body)
         if hint is None:
             hint = self._claims_hint()
         return f"{what} {body!r}: {hint}"
 
     def _claims_hint(self) -> str:
         """What a 401 most likely wants, next to what this session's JWT has."""
-        wants = (
-            "it wants globalid=ORG (an organization JWT) or scope user:memberof:ORG "
-            "(a user JWT, --scope user:memberof:ORG)"
-        )
+        # A 401 does not say which generation answered: advise what passes any of them.
+        wants = "it wants " + " or ".join(claim.advice for claim in accepted_everywhere())
         jwt = self._iyo_jwt()
         if jwt is None:
             return f"{wants}; this session's .auth was replaced, so its JWT is unknown here: set .auth = iyo_auth"

@@ -10,6 +10,7 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
+from ..cockpit_rules import DEFAULT, GENERATIONS
 from .keys import default_state_dir
 
 DEFAULT_IYO_PORT = 8977
@@ -57,9 +58,9 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--cockpit-rules",
-        choices=["g8cockpit", "ays9"],
-        default="g8cockpit",
-        help="which Cockpit's JWT rules (ays9 also accepts azp == the organization; default g8cockpit)",
+        choices=list(GENERATIONS),
+        default=DEFAULT,
+        help=f"which Cockpit's JWT rules, and its 401 texts ({_accepted()}; default %(default)s)",
     )
     parser.add_argument(
         "--code-lifetime",
@@ -67,6 +68,11 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         default=10.0,
         help="seconds an authorization code stays valid (the real server: 10)",
     )
+
+
+def _accepted() -> str:
+    """What each generation lets through, for --help (ORG: the organization)."""
+    return "; ".join(f"{g.name} accepts {' or '.join(map(str, g.accepts))}" for g in GENERATIONS.values())
 
 
 def serve(options) -> int:

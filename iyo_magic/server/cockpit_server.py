@@ -4,10 +4,10 @@ Cockpits do.
 Authentication (g8cockpit's ``process_jwt_token``): the ``jwt`` cookie first, else the
 ``Authorization`` header, as ``bearer <jwt>`` (scheme case-insensitive); the ES384 signature with
 the ItsYou.online key; ``iss == "itsyouonline"``; ``exp`` in the future; ``aud``, when present,
-must contain the organization; then ``globalid == ORG`` or ``"user:memberof:ORG"`` in ``scope``.
-With ``rules="ays9"``, ays9's ``check_token`` also lets ``azp == ORG`` through. Failures answer
-401 with the Cockpit's own short texts. The API's model is in ``ays``; errors are
-``{"code": int, "error": str}``.
+must contain the organization; then one of the claims the generation accepts. Which claims, and
+the 401 texts, are each generation's (``rules``: g8cockpit, or ays9, whose ``check_token`` also
+lets ``azp == ORG`` through), from `iyo_magic.cockpit_rules`. The API's model is in ``ays``;
+errors are ``{"code": int, "error": str}``.
 """
 
 from __future__ import annotations
@@ -22,17 +22,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from ..cockpit_rules import DEFAULT, GENERATIONS
 from .ays import Ays, Conflict, Invalid, NotFoundError
 
 ISSUER = "itsyouonline"
 API_PREFIX = "/api"
-#: The JWT rules of the two Cockpit generations.
-RULES = ("g8cockpit", "ays9")
-
-
-def text_401(message: str) -> Response:
-    # Flask's make_response(str) answers text/html.
-    return Response(message, 401, content_type="text/html; charset=utf-8")
 
 
 def as_json(data, code: int = 200) -> Response:
@@ -51,14 +45,15 @@ class CockpitServer:
     """The WSGI application, mounted under ``/api`` as behind the Cockpit's Caddy proxy."""
 
     def __init__(
-        self, organization: str, public_key_pem: str, *, clock=time.time, rules: str = "g8cockpit", seed: bool = True
+        self, organization: str, public_key_pem: str, *, clock=time.time, rules: str = DEFAULT, seed: bool = True
     ) -> None:
-        if rules not in RULES:
-            raise ValueError(f"rules must be one of {', '.join(RULES)}")
+        if rules not in GENERATIONS:
+            raise ValueError(f"rules must be one of {', '.join(GENERATIONS)}")
         self.organization = organization
         self.public_key_pem = public_key_pem
         self.clock = clock
         self.rules = rules
+        self.generation = GENERATIONS[rules]
         self.ays = Ays(lambda: self.clock(), seed=seed)
         self.hits: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -120,16 +115,17 @@ class CockpitServer:
             response = exc.response or error(exc.code or 500, exc.description or "error")
         return response(environ, start_response)
 
-    # -- authentication, as g8cockpit's process_jwt_token ----------------------------------------
+    # -- authentication, as g8cockpit's process_jwt_token and ays9's check_token ----------------
     def authenticate(self, request: Request) -> Response | None:
+        rules = self.generation
         header = jwt_cookie(request) or request.headers.get("Authorization")
         if not header:
-            return text_401("Not JWT token")
+            return self.refuse(rules.no_jwt)
         scheme, _, token = header.partition(" ")
         if not token:
-            return text_401("Unauthorized")
+            return self.refuse(rules.malformed)
         if scheme.lower() != "bearer":
-            return text_401("Your JWT is invalid")
+            return self.refuse(rules.not_bearer)
         try:
             alg = pyjwt.get_unverified_header(token).get("alg", "")
             claims = pyjwt.decode(
@@ -139,27 +135,26 @@ class CockpitServer:
                 options={"verify_exp": False, "verify_aud": False, "verify_iss": False},
             )
         except pyjwt.InvalidSignatureError:
-            return text_401("JWT Error: Signature verification failed.")
+            return self.refuse(rules.bad_signature)
         except pyjwt.PyJWTError as exc:
-            return text_401(f"JWT Error: {exc}")
+            return self.refuse(rules.jwt_error.format(exc))
         except Exception as exc:  # noqa: BLE001 - the Cockpit answers every failure with a 401
-            return text_401(f"Unexpected error : {type(exc).__name__}")
+            return self.refuse(rules.unexpected.format(type(exc).__name__))
         # python-jose's order: exp, then aud (only when present), then iss.
         if "exp" in claims and float(claims["exp"]) <= self.clock():
-            return text_401("Your JWT has expired")
+            return self.refuse(rules.expired)
         audience = claims.get("aud")
         if isinstance(audience, str):
             audience = [audience]
         if audience is not None and self.organization not in audience:
-            return text_401("JWT Error: Invalid audience")
+            return self.refuse(rules.bad_audience)
         if claims.get("iss") != ISSUER:
-            return text_401("JWT Error: Invalid issuer")
-        scopes = claims.get("scope") or []
-        if claims.get("globalid") == self.organization or f"user:memberof:{self.organization}" in scopes:
-            return None
-        if self.rules == "ays9" and claims.get("azp") == self.organization:
-            return None
-        return text_401("Unauthorized")
+            return self.refuse(rules.bad_issuer)
+        return None if rules.admits(claims, self.organization) else self.refuse(rules.not_admitted)
+
+    def refuse(self, text: str) -> Response:
+        """A 401 as this generation's framework answers it: the text alone."""
+        return Response(text, 401, content_type=self.generation.content_type)
 
     # -- the AYS API (the model is in ``ays``) ---------------------------------------------------
     @staticmethod
