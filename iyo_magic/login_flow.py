@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable
 from . import protocol
 from .auth import IyoAuth
 from .errors import ConfigError, IyoError
+from .grants import DEFAULT_FLOW, grant
 from .renewal import Renewal
 from .settings import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, MAX_TIMEOUT, PUBLISHED_PUBLIC_KEY
 from .tokens import JWT, AccessToken, Secret, split_scopes
@@ -25,22 +26,6 @@ from .transport import Transport, check_url
 
 if TYPE_CHECKING:
     from .cockpit import CockpitSession
-
-CLIENT_CREDENTIALS = "client_credentials"
-AUTHORIZATION_CODE = "authorization_code"
-FLOW_ALIASES = {
-    "client_credentials": CLIENT_CREDENTIALS,
-    "cc": CLIENT_CREDENTIALS,
-    "authorization_code": AUTHORIZATION_CODE,
-    "code": AUTHORIZATION_CODE,
-}
-
-
-def canonical_flow(name: str) -> str:
-    try:
-        return FLOW_ALIASES[name]
-    except KeyError:
-        raise ConfigError(f"unknown flow {name!r}; use client_credentials (cc) or authorization_code (code)") from None
 
 
 def load_public_key(value: str | None) -> str | None:
@@ -65,7 +50,7 @@ class LoginRequest:
 
     client_id: str
     base_url: str = DEFAULT_BASE_URL
-    flow: str = CLIENT_CREDENTIALS
+    flow: str = DEFAULT_FLOW
     scopes: tuple[str, ...] = ()
     audiences: tuple[str, ...] = ()
     validity: int | None = None
@@ -87,7 +72,7 @@ class LoginRequest:
         object.__setattr__(self, "audiences", split_scopes(self.audiences))
         if not self.client_id:
             raise ConfigError("no client id: give {setting:client_id}")
-        object.__setattr__(self, "flow", canonical_flow(self.flow))
+        object.__setattr__(self, "flow", grant(self.flow).name)
         object.__setattr__(self, "base_url", check_url(self.base_url, "base URL"))
         if self.cockpit_url:
             object.__setattr__(self, "cockpit_url", check_url(self.cockpit_url, "Cockpit URL"))
@@ -200,10 +185,12 @@ def _login(request, secret, remember, fresh, notice, transport, code_grant, on_r
     if not secret:
         raise ConfigError("empty client secret")
 
+    flow = grant(request.flow)
+
     def get_access_token() -> AccessToken:
-        if request.flow == AUTHORIZATION_CODE:
+        if flow.needs_user:
             if code_grant is None:
-                raise ConfigError("the authorization_code flow needs a browser step (code_grant)")
+                raise ConfigError(f"the {flow.name} flow needs a browser step (code_grant)")
             return code_grant(transport, request, secret)
         return protocol.client_credentials(transport, request.base_url, request.client_id, secret)
 
@@ -212,7 +199,7 @@ def _login(request, secret, remember, fresh, notice, transport, code_grant, on_r
             return protocol.jwt_by_client_credentials(transport, request.base_url, request.client_id, secret, options)
         return protocol.jwt_from_access_token(transport, request.base_url, access_token, options)
 
-    direct = request.jwt_only and request.flow == CLIENT_CREDENTIALS
+    direct = request.jwt_only and flow.direct_jwt
     access_token = None if direct else get_access_token()
     if not request.want_jwt:
         return LoginResult(request, access_token, None, None, fingerprint(secret))
@@ -222,7 +209,7 @@ def _login(request, secret, remember, fresh, notice, transport, code_grant, on_r
         request.base_url,
         options,
         access_token=access_token,
-        get_access_token=None if request.flow == AUTHORIZATION_CODE else get_access_token,
+        get_access_token=get_access_token if flow.renews_unattended else None,
         get_jwt=get_jwt,
         direct=direct,
     )

@@ -16,6 +16,7 @@ from traitlets import Dict, Float, Unicode, default
 
 from . import settings
 from .errors import IyoError
+from .grants import DEFAULT_FLOW, grant
 from .magic_line import DEFAULT_PREFIX, asks_for_help, options_given, suspicious_words, values_of, with_options
 from .namespace import summary
 
@@ -212,7 +213,7 @@ class IyoMagics(Magics):
             args.scope = args.scope or as_list(chosen.get("scope"))
             args.aud = args.aud or as_list(chosen.get("aud"))
             args.remember = args.remember or chosen.get("remember", False)
-        args.flow = args.flow or "client_credentials"
+        args.flow = args.flow or DEFAULT_FLOW
         return args
 
     def _scrub(self, typed: list[str]) -> None:
@@ -282,9 +283,7 @@ class IyoMagics(Magics):
 
     def _browser_options(self, args):
         """The browser step's options; a client-credentials login never loads that machinery."""
-        from .login_flow import AUTHORIZATION_CODE, canonical_flow
-
-        if canonical_flow(args.flow) != AUTHORIZATION_CODE:
+        if not grant(args.flow).needs_user:
             return None
         from .browser_policy import BrowserOptions
 

@@ -12,10 +12,10 @@ from typing import Any, Callable, Protocol, cast
 
 from IPython.core.magic_arguments import MagicArgumentParser
 
+from .grants import FLOW_NAMES, flow_help
 from .settings import DEFAULT_WAIT, SECRET_ENV
 
 DEFAULT_PREFIX = "iyo"
-FLOWS = ["client_credentials", "cc", "authorization_code", "code"]
 ON = {"action": "store_true"}
 
 #: (group title, [(flags, add_argument keywords)]), in the order ``%iyo_token?`` shows them.
@@ -34,9 +34,9 @@ OPTION_GROUPS: list[tuple[str, list[tuple[tuple[str, ...], dict[str, Any]]]]] = 
             (
                 ("-f", "--flow"),
                 {
-                    "choices": FLOWS,
+                    "choices": FLOW_NAMES,
                     "metavar": "FLOW",
-                    "help": "client_credentials (cc, the default) or authorization_code (code: log in in the browser).",
+                    "help": flow_help(),
                 },
             ),
             (("--client-id",), {"metavar": "ID", "help": "Organization globalid, or a user API key's applicationid."}),

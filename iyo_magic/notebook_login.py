@@ -21,15 +21,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import ConfigError
-from .login_flow import (
-    AUTHORIZATION_CODE,
-    LoginRequest,
-    LoginResult,
-    canonical_flow,
-    fingerprint,
-    load_public_key,
-    login,
-)
+from .grants import DEFAULT_FLOW, grant
+from .login_flow import LoginRequest, LoginResult, fingerprint, load_public_key, login
 from .namespace import TokenVariables
 from .settings import DEFAULT_REDIRECT_URI, SECRET_ENV
 
@@ -139,7 +132,7 @@ class NotebookLogin:
             if earlier.is_fresh_for(request, same_secret):
                 return LoginOutcome(earlier, reused=True, restored=tuple(self.variables.restore(prefix)))
         code_grant = None
-        if request.flow == AUTHORIZATION_CODE:
+        if grant(request.flow).needs_user:
             code_grant = self._browser_step(request, browser, display)  # checked before any prompt
         result = login(
             request,
@@ -161,7 +154,7 @@ class NotebookLogin:
 
         browser = browser or BrowserOptions()
         if display is None:
-            raise ConfigError("the authorization_code flow needs a front end that can show a link")
+            raise ConfigError(f"the {request.flow} flow needs a front end that can show a link")
         opener, open_browser, note = browser.opener()
         if is_server_callback(request.redirect_uri):  # through the server, the browser can reach it
             note = ""
@@ -198,7 +191,7 @@ def request_from(settings: dict[str, Any], **given: Any) -> LoginRequest:
         value = given.pop(name, None)
         return settings[name] if value is None else value
 
-    if given.get("redirect_uri") is None and canonical_flow(given.get("flow") or "cc") == AUTHORIZATION_CODE:
+    if given.get("redirect_uri") is None and grant(given.get("flow") or DEFAULT_FLOW).needs_user:
         given["redirect_uri"] = default_redirect_uri(settings)
 
     base = {

@@ -20,7 +20,8 @@ from . import settings
 from .browser_policy import BrowserOptions
 from .card import jwt_card
 from .errors import Cancelled, ConfigError, IyoError, worded
-from .login_flow import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, LoginResult, canonical_flow
+from .grants import DEFAULT_FLOW, GRANTS, grant
+from .login_flow import LoginResult
 from .namespace import summary, variable_names
 from .notebook_login import (
     BrowserDisplay,
@@ -33,10 +34,7 @@ from .notebook_login import (
 
 log = logging.getLogger(__name__)
 
-FLOWS = [
-    ("Client credentials (API key)", CLIENT_CREDENTIALS),
-    ("Authorization code (log in in the browser)", AUTHORIZATION_CODE),
-]
+FLOWS = [(each.label, each.name) for each in GRANTS]
 #: What to get: (want_jwt, jwt_only).
 WANTED = [
     ("Access token and JWT", (True, False)),
@@ -117,7 +115,7 @@ class LoginForm:
 
         self.flow = w.Dropdown(
             options=FLOWS,
-            value=canonical_flow(flow or CLIENT_CREDENTIALS),
+            value=grant(flow or DEFAULT_FLOW).name,
             description="Flow",
             style=_WIDE,
             layout=_ROW,
