@@ -17,31 +17,21 @@ the profile, and the profile over ``%config`` settings, the environment and the 
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .dirs import config_directory
 from .errors import ConfigError
 from .tokens import JWT_SHAPE
 
-CONFIG_DIR_ENV = "IYO_CONFIG_DIR"
 #: What a profile may set: settings, and the line's flow, scope, aud, secret_env and remember.
 SETTINGS = ("base_url", "client_id", "cockpit_url", "redirect_uri")
 LINE_OPTIONS = ("flow", "scope", "aud", "secret_env", "remember")
 KNOWN = SETTINGS + LINE_OPTIONS
 _SECRET_WORDS = re.compile(r"secret|password|passwd|token|jwt|api_?key|credential", re.IGNORECASE)
-
-
-def config_directory() -> Path:
-    """``$IYO_CONFIG_DIR``, else the platform's per-user config directory, ``/iyo_magic``."""
-    if os.environ.get(CONFIG_DIR_ENV):
-        return Path(os.environ[CONFIG_DIR_ENV]).expanduser()
-    if sys.platform == "win32":
-        return Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming") / "iyo_magic"
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "iyo_magic"
 
 
 def profiles_file() -> Path:

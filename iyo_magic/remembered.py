@@ -24,14 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from .dirs import state_directory
 from .errors import ConfigError
 from .tokens import JWT_SHAPE
 
 if TYPE_CHECKING:
     from .login_flow import LoginRequest
 
-#: Overrides where the files go (tests, or a user who wants them elsewhere).
-STATE_DIR_ENV = "IYO_STATE_DIR"
 KEYRING_SERVICE = "iyo_magic"
 #: A keyring that has not answered by then (a locked desktop keyring waiting for a password
 #: dialog nobody sees) is given up on, so that it never hangs a notebook.
@@ -42,17 +41,6 @@ LOCK_DEADLINE = 30.0
 
 class Unreadable(ConfigError):
     """The kept entry is not a JWT (a corrupt or hand-edited file)."""
-
-
-def state_directory() -> Path:
-    """``$IYO_STATE_DIR``, else the platform's per-user state directory, ``/iyo_magic``."""
-    if os.environ.get(STATE_DIR_ENV):
-        return Path(os.environ[STATE_DIR_ENV]).expanduser()
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "iyo_magic"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "iyo_magic"
-    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "iyo_magic"
 
 
 @dataclass(frozen=True)

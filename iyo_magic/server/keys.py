@@ -2,19 +2,54 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import shutil
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from ..dirs import state_directory
+
+log = logging.getLogger(__name__)
 
 PRIVATE_KEY_FILE = "jwt_key.pem"
 PUBLIC_KEY_FILE = "jwt_pub.pem"
 
 
 def default_state_dir() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
-    return Path(base) / "iyo-magic"
+    """Without ``--state-dir``: the package's state directory, beside ``--remember``'s files."""
+    return state_directory()
+
+
+def former_state_dir() -> Path:
+    """Where the key was kept up to 0.2 without ``--state-dir``: a folder of another name
+    (``iyo-magic``), under XDG's state directory on every platform."""
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "iyo-magic"
+
+
+def state_dir_or_default(given: Path | None) -> Path:
+    """``given`` (``--state-dir``), else the default state directory, into which a key left in the
+    former folder is moved first: JWTs it signed still verify, and one folder is left."""
+    if given is not None:
+        return given
+    state_dir, former = default_state_dir(), former_state_dir()
+    if not (state_dir / PRIVATE_KEY_FILE).exists() and (former / PRIVATE_KEY_FILE).exists():
+        _make_private(state_dir)
+        for name in (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE):
+            with contextlib.suppress(FileNotFoundError):
+                shutil.move(former / name, state_dir / name)  # keeps the private key's mode 0600
+        with contextlib.suppress(OSError):
+            former.rmdir()  # only when nothing else was in it
+        log.warning("moved the stand-in's signing key from %s to %s", former, state_dir)
+    return state_dir
+
+
+def _make_private(state_dir: Path) -> None:
+    # 0700: it holds the private key, and --remember refuses a state directory others can read.
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 class SigningKey:
@@ -35,7 +70,7 @@ class SigningKey:
     @classmethod
     def load_or_create(cls, state_dir: Path) -> SigningKey:
         """Reuse the key in ``state_dir`` so JWTs stay verifiable across restarts."""
-        state_dir.mkdir(parents=True, exist_ok=True)
+        _make_private(state_dir)
         private_path = state_dir / PRIVATE_KEY_FILE
         if private_path.exists():
             private = serialization.load_pem_private_key(private_path.read_bytes(), password=None)

@@ -7,7 +7,7 @@ import signal
 import threading
 
 from .accounts import DEMO, DEMO_ORGANIZATION, Accounts
-from .keys import default_state_dir
+from .keys import state_dir_or_default
 from .standins import StandIns
 
 
@@ -17,7 +17,7 @@ def start_standins(options) -> StandIns:
     accounts = Accounts.load(options.accounts) if options.accounts else Accounts.demo()
     return StandIns(
         accounts,
-        state_dir=options.state_dir or default_state_dir(),
+        state_dir=state_dir_or_default(options.state_dir),
         organization=options.organization,
         iyo_port=options.port,
         cockpit_port=options.cockpit_port,
