@@ -26,6 +26,7 @@ from .transport import Transport, check_url
 
 if TYPE_CHECKING:
     from .cockpit import CockpitSession
+    from .remembered import Place
 
 
 def load_public_key(value: str | None) -> str | None:
@@ -99,8 +100,8 @@ class LoginResult:
     jwt: JWT | None
     auth: IyoAuth | None
     secret_fingerprint: str = field(repr=False, default="")
-    #: Where ``--remember`` keeps the JWT (words, no value); '' when it is not remembered.
-    remembered_in: str = ""
+    #: Where ``--remember`` keeps the JWT (its kind and place, no value); None when it is not remembered.
+    remembered_in: Place | None = None
     #: True when the JWT is a remembered one, refreshed instead of logging in.
     resumed: bool = False
 

@@ -66,9 +66,9 @@ class TokenVariables:
         if result.auth is not None:
             lines.append(f"{prefix}_jwt: {result.auth.jwt!r}")
             lines.append(f"{prefix}_auth: renewed {result.auth.renewals} times")
-        if result.remembered_in:
+        if result.remembered_in is not None:
             lines.append(f"remembered in {result.remembered_in}")
-            if result.remembered_in.startswith("the file"):
+            if result.remembered_in.plain:
                 from .protocol import REFRESH_TOKEN_IDLE_DAYS
 
                 lines.append(
@@ -109,7 +109,7 @@ def summary(result: LoginResult, prefix: str) -> str:
             parts.append(jwt.clock_note)
         if result.resumed:
             parts.append("remembered JWT refreshed: no login")
-        elif result.remembered_in:
+        elif result.remembered_in is not None:
             parts.append("remembered")
     else:
         parts.append(f"access token expires {describe_remaining(token.expires_in)}")

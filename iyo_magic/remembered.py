@@ -1,5 +1,7 @@
 """Where ``--remember`` keeps a login's refreshable JWT between kernels: the system keyring when
 ``keyring`` finds a real backend, else a file of its own under the user's state directory.
+`chosen_backend` is the one place that chooses (a new place is one class with `Backend`'s
+methods, listed in `BACKENDS`), and `Place` tells the front ends where a JWT is kept, as data.
 
 Only the JWT is kept (never the client secret or the access token), one per `LoginKey`: the same
 base URL, client, flow, scope and audience. A file is mode 0600 in a 0700 directory that belongs
@@ -22,7 +24,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from .dirs import state_directory
 from .errors import ConfigError
@@ -72,48 +74,82 @@ class LoginKey:
         return ", ".join(parts)
 
 
-class RememberedJwts:
-    """The kept JWTs of this user. Creating one checks (or makes) the state directory, so a
-    directory others can read is refused before any login starts."""
+@dataclass(frozen=True)
+class Place:
+    """Where one login's JWT is kept, as data (no value in it): ``str()`` gives it in words."""
 
-    def __init__(self, *, create: bool = True) -> None:
-        self.directory = state_directory()
-        if create or self.directory.exists():  # only looking (--status): no directory is made
-            _private_directory(self.directory)
-        self.keyring = system_keyring()
+    #: The backend: ``keyring`` or ``file``.
+    kind: str
+    #: Its place there, in words: "the file <state dir>/<hash>.jwt", "the system keyring (<its
+    #: class>, service 'iyo_magic')".
+    where: str
+    #: Whoever can read the place can use the JWT (only file modes guard it): shown with a warning.
+    plain: bool
 
-    @property
-    def in_keyring(self) -> bool:
-        return self.keyring is not None
+    def __str__(self) -> str:
+        return self.where
 
-    def place(self, key: LoginKey) -> str:
-        """Where ``key``'s JWT is kept, in words."""
-        if self.keyring is not None:
-            return f"the system keyring ({type(self.keyring).__name__}, service {KEYRING_SERVICE!r})"
-        return f"the file {self._file(key)}"
+
+class Backend(Protocol):
+    """A place for the kept JWTs, one entry per `LoginKey`; the text kept is the JWT alone."""
+
+    def place(self, key: LoginKey) -> Place: ...
+
+    def read(self, key: LoginKey) -> str | None: ...
+
+    def write(self, key: LoginKey, text: str) -> None: ...
+
+    def forget(self, key: LoginKey) -> bool: ...
+
+
+class Keyring:
+    """The system keyring, an entry per login under the service `KEYRING_SERVICE`."""
+
+    def __init__(self, keyring: Any) -> None:
+        self.keyring = keyring
+
+    @classmethod
+    def found(cls, directory: Path) -> Keyring | None:
+        keyring = system_keyring()
+        return cls(keyring) if keyring is not None else None
+
+    def place(self, key: LoginKey) -> Place:
+        words = f"the system keyring ({type(self.keyring).__name__}, service {KEYRING_SERVICE!r})"
+        return Place("keyring", words, plain=False)
 
     def read(self, key: LoginKey) -> str | None:
-        """The kept JWT, or None; `Unreadable` when the entry is not a JWT."""
-        if self.keyring is not None:
-            text = _within_deadline(self.keyring.get_password, KEYRING_SERVICE, key.name)
-        else:
-            text = _read_private_file(self._file(key))
-        if text is None:
-            return None
-        text = text.strip()
-        if not re.fullmatch(JWT_SHAPE, text):
-            raise Unreadable(f"the remembered JWT in {self.place(key)} is unreadable (not a JWT)")
-        return text
+        return _within_deadline(self.keyring.get_password, KEYRING_SERVICE, key.name)
 
-    def write(self, key: LoginKey, jwt: str) -> None:
-        """Keep ``jwt`` (the JWT's text and nothing else) for ``key``, replacing what was kept."""
-        if self.keyring is not None:
-            _within_deadline(self.keyring.set_password, KEYRING_SERVICE, key.name, str.__str__(jwt))
-            return
+    def write(self, key: LoginKey, text: str) -> None:
+        _within_deadline(self.keyring.set_password, KEYRING_SERVICE, key.name, text)
+
+    def forget(self, key: LoginKey) -> bool:
+        from keyring.errors import PasswordDeleteError
+
+        try:
+            _within_deadline(self.keyring.delete_password, KEYRING_SERVICE, key.name)
+        except PasswordDeleteError:
+            return False
+        return True
+
+
+class PlainFile:
+    """A file per login in the state directory (0600 in 0700): there is always one."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def place(self, key: LoginKey) -> Place:
+        return Place("file", f"the file {self._file(key)}", plain=True)
+
+    def read(self, key: LoginKey) -> str | None:
+        return _read_private_file(self._file(key))
+
+    def write(self, key: LoginKey, text: str) -> None:
         handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")  # mode 0600
         try:
             with os.fdopen(handle, "w") as file:
-                file.write(str.__str__(jwt))
+                file.write(text)
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, self._file(key))
@@ -123,24 +159,66 @@ class RememberedJwts:
             raise
 
     def forget(self, key: LoginKey) -> bool:
-        """Delete ``key``'s JWT; True when there was one."""
-        if self.keyring is not None:
-            from keyring.errors import PasswordDeleteError
-
-            try:
-                _within_deadline(self.keyring.delete_password, KEYRING_SERVICE, key.name)
-            except PasswordDeleteError:
-                return False
-            return True
         try:
             self._file(key).unlink()
         except FileNotFoundError:
             return False
         return True
 
+    def _file(self, key: LoginKey) -> Path:
+        return self.directory / f"{key.name}.jwt"
+
+
+#: The places tried first, best first: each, given the state directory, is this machine's, or
+#: None when it has none. Without any, a plain file in the state directory keeps the JWTs.
+BACKENDS: tuple[Callable[[Path], Backend | None], ...] = (Keyring.found,)
+
+
+def chosen_backend(directory: Path) -> Backend:
+    """The first of `BACKENDS` this machine has, else a `PlainFile` in ``directory``."""
+    for found in BACKENDS:
+        backend = found(directory)
+        if backend is not None:
+            return backend
+    return PlainFile(directory)
+
+
+class RememberedJwts:
+    """The kept JWTs of this user. Creating one checks (or makes) the state directory, so a
+    directory others can read is refused before any login starts."""
+
+    def __init__(self, *, create: bool = True) -> None:
+        self.directory = state_directory()
+        if create or self.directory.exists():  # only looking (--status): no directory is made
+            _private_directory(self.directory)
+        self.backend = chosen_backend(self.directory)
+
+    def place(self, key: LoginKey) -> Place:
+        """Where ``key``'s JWT is kept."""
+        return self.backend.place(key)
+
+    def read(self, key: LoginKey) -> str | None:
+        """The kept JWT, or None; `Unreadable` when the entry is not a JWT."""
+        text = self.backend.read(key)
+        if text is None:
+            return None
+        text = text.strip()
+        if not re.fullmatch(JWT_SHAPE, text):
+            raise Unreadable(f"the remembered JWT in {self.place(key)} is unreadable (not a JWT)")
+        return text
+
+    def write(self, key: LoginKey, jwt: str) -> None:
+        """Keep ``jwt`` (the JWT's text and nothing else) for ``key``, replacing what was kept."""
+        self.backend.write(key, str.__str__(jwt))
+
+    def forget(self, key: LoginKey) -> bool:
+        """Delete ``key``'s JWT; True when there was one."""
+        return self.backend.forget(key)
+
     @contextlib.contextmanager
     def lock(self, key: LoginKey) -> Iterator[None]:
-        """Hold ``key``'s lock (one kernel at a time refreshes or writes it)."""
+        """Hold ``key``'s lock (one kernel at a time refreshes or writes it); a file in the state
+        directory whatever the backend, as a keyring has no locks."""
         path = self.directory / f"{key.name}.lock"
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -148,9 +226,6 @@ class RememberedJwts:
             yield
         finally:
             os.close(descriptor)  # closing releases the lock
-
-    def _file(self, key: LoginKey) -> Path:
-        return self.directory / f"{key.name}.jwt"
 
 
 def system_keyring():

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from . import protocol
 from .errors import ConfigError, IyoError, OAuthError
-from .remembered import LoginKey, RememberedJwts, Unreadable
+from .remembered import LoginKey, Place, RememberedJwts, Unreadable
 
 if TYPE_CHECKING:
     from .login_flow import LoginRequest
@@ -101,7 +101,7 @@ class Remembering:
             self.notice(REMOTE_NOTE.format(place=self.place))
 
 
-def forget(request: LoginRequest) -> tuple[str | None, str]:
+def forget(request: LoginRequest) -> tuple[str | None, Place]:
     """Delete ``request``'s kept JWT: (its text, read just before, or None; where it was kept)."""
     store = RememberedJwts()
     key = LoginKey.of(request)
@@ -126,9 +126,6 @@ def kept_note(request: LoginRequest) -> str:
         return f"{exc}; the next --remember login replaces it"
     if text is None:
         return f"no remembered JWT for {key}"
-    kept = JWT(text)
-    plain = " (a plain file)" if not store.in_keyring else ""
-    return (
-        f"a remembered JWT for {kept.identity} is kept in {store.place(key)}{plain}: the same call with "
-        "--remember refreshes it"
-    )
+    kept, place = JWT(text), store.place(key)
+    plain = " (a plain file)" if place.plain else ""
+    return f"a remembered JWT for {kept.identity} is kept in {place}{plain}: the same call with --remember refreshes it"

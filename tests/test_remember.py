@@ -15,8 +15,8 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
-from iyo_magic import ConfigError, LoginRequest, login
-from iyo_magic.remembered import LoginKey, RememberedJwts
+from iyo_magic import ConfigError, LoginRequest, login, remembered
+from iyo_magic.remembered import LoginKey, Place, RememberedJwts
 from iyo_magic.server.demo_user import DemoUser
 
 from .conftest import ALICE, ALICE_APP, ALICE_SECRET, ORG, ORG_SECRET, request_for
@@ -54,7 +54,8 @@ def test_a_later_login_refreshes_the_kept_jwt_with_one_request_and_no_secret(sta
     request = alice_request(standins)
     first = login(request, ALICE_SECRET, remember=True)
     path = kept_file(request)
-    assert first.remembered_in == f"the file {path}" and not first.resumed
+    assert str(first.remembered_in) == f"the file {path}" and not first.resumed
+    assert (first.remembered_in.kind, first.remembered_in.plain) == ("file", True)
     assert path.read_text() == first.jwt.reveal()  # the JWT and nothing else
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(state_dir().stat().st_mode) == 0o700
 
@@ -195,7 +196,8 @@ def test_the_keyring_when_it_is_a_real_one(standins, tmp_path):
     try:
         request = alice_request(standins)
         first = login(request, ALICE_SECRET, remember=True)
-        assert first.remembered_in == "the system keyring (JsonFileKeyring, service 'iyo_magic')"
+        assert str(first.remembered_in) == "the system keyring (JsonFileKeyring, service 'iyo_magic')"
+        assert (first.remembered_in.kind, first.remembered_in.plain) == ("keyring", False)
         assert backend.entries() == {f"iyo_magic/{LoginKey.of(request).name}": first.jwt.reveal()}
         assert not list(state_dir().glob("*.jwt"))  # no file besides the keyring
         standins.iyo.hits.clear()
@@ -204,6 +206,48 @@ def test_the_keyring_when_it_is_a_real_one(standins, tmp_path):
         assert backend.entries() == {f"iyo_magic/{LoginKey.of(request).name}": again.jwt.reveal()}
     finally:
         keyring.set_keyring(previous)
+
+
+class DictBackend:
+    """A place of the test's own, as a new backend is: one class, listed in `remembered.BACKENDS`."""
+
+    def __init__(self, plain: bool) -> None:
+        self.entries: dict[str, str] = {}
+        self.plain = plain
+
+    def place(self, key):
+        return Place("dict", "the test's dict", self.plain)
+
+    def read(self, key):
+        return self.entries.get(key.name)
+
+    def write(self, key, text):
+        self.entries[key.name] = text
+
+    def forget(self, key):
+        return self.entries.pop(key.name, None) is not None
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_a_new_backend_is_one_entry_in_backends_and_the_warning_reads_its_data(ip, alice_env, monkeypatch, plain):
+    backend = DictBackend(plain)
+    monkeypatch.setattr(remembered, "BACKENDS", (lambda directory: backend,))
+    line = f"--remember --scope {SCOPE}"
+    assert "· remembered →" in run(ip, line)
+    key = LoginKey.of(alice_request(alice_env))
+    assert backend.entries == {key.name: ip.user_ns["iyo_jwt"].reveal()} and not list(state_dir().glob("*.jwt"))
+    status = run(ip, "--status")
+    # The words do not say "file": the warning comes from the place's data, or not at all.
+    assert "remembered in the test's dict" in status.splitlines() and ("warning: a plain file" in status) == plain
+
+    restart(ip)
+    note = run(ip, f"--status --scope {SCOPE}")
+    assert f"kept in the test's dict{' (a plain file)' if plain else ''}: the same call" in note
+    monkeypatch.delenv("IYO_CLIENT_SECRET")
+    alice_env.iyo.hits.clear()
+    assert "remembered JWT refreshed: no login" in run(ip, line) and dict(alice_env.iyo.hits) == {"refresh": 1}
+    assert backend.entries == {key.name: ip.user_ns["iyo_jwt"].reveal()}  # the refreshed JWT, written back
+    assert "deleted the remembered JWT from the test's dict\n" in run(ip, "--logout") and backend.entries == {}
 
 
 def test_remember_needs_a_refreshable_jwt(standins):
