@@ -41,7 +41,7 @@ _LAZY = {
     "TransportError": "errors",
     "CockpitSession": "cockpit",
     "IyoAuth": "auth",
-    "LoginRequest": "login_flow",
+    "LoginRequest": "login_request",
     "LoginResult": "login_flow",
     "login": "login_flow",
     "LoginForm": "widget",
@@ -51,7 +51,8 @@ if TYPE_CHECKING:
     from .auth import IyoAuth
     from .cockpit import CockpitSession
     from .errors import CockpitError, ConfigError, IyoError, OAuthError, RefreshError, TransportError
-    from .login_flow import LoginRequest, LoginResult, login
+    from .login_flow import LoginResult, login
+    from .login_request import LoginRequest
     from .tokens import JWT, AccessToken
     from .widget import LoginForm
 

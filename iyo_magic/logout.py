@@ -14,7 +14,7 @@ from .protocol import REFRESH_TOKEN_IDLE_DAYS
 from .tokens import JWT
 
 if TYPE_CHECKING:
-    from .login_flow import LoginRequest
+    from .login_request import LoginRequest
     from .namespace import TokenVariables
 
 

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import ConfigError
 from .grants import DEFAULT_FLOW, grant
-from .login_flow import LoginRequest, LoginResult, fingerprint, load_public_key, login
+from .login_flow import LoginResult, fingerprint, login
+from .login_request import LoginRequest, load_public_key
 from .namespace import TokenVariables
 from .settings import DEFAULT_REDIRECT_URI, SECRET_ENV
 

@@ -31,7 +31,7 @@ from .errors import ConfigError
 from .tokens import JWT_SHAPE
 
 if TYPE_CHECKING:
-    from .login_flow import LoginRequest
+    from .login_request import LoginRequest
 
 KEYRING_SERVICE = "iyo_magic"
 #: A keyring that has not answered by then (a locked desktop keyring waiting for a password

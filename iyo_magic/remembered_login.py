@@ -17,7 +17,7 @@ from .errors import ConfigError, IyoError, OAuthError
 from .remembered import LoginKey, Place, RememberedJwts, Unreadable
 
 if TYPE_CHECKING:
-    from .login_flow import LoginRequest
+    from .login_request import LoginRequest
     from .tokens import JWT
     from .transport import Transport
 

@@ -107,3 +107,61 @@ def test_the_jwt_keeper_needs_no_requests():
         "again None 2",
         "forced True 3 None",
     ]
+
+
+def test_a_login_request_and_its_public_key_need_no_requests(tmp_path):
+    pem = tmp_path / "key.pem"
+    pem.write_text("-----BEGIN PUBLIC KEY-----\nMHY...\n-----END PUBLIC KEY-----\n")
+    (tmp_path / "not-a-key.txt").write_text("hello")
+    out = without_requests(
+        f"""
+        import iyo_magic
+        from iyo_magic import ConfigError, LoginRequest
+        from iyo_magic.login_request import load_public_key
+
+        one = LoginRequest("org", base_url="http://127.0.0.1:8080/", flow="cc", scopes="a,b", audiences=["x"])
+        two = LoginRequest("org", base_url="http://127.0.0.1:8080", scopes=("a", "b"), audiences="x")
+        print(one == two, hash(one) == hash(two), one.flow, one.base_url, one.scopes, one.audiences)
+        print(LoginRequest is iyo_magic.login_request.LoginRequest, "iyo_magic.login_flow" in sys.modules)
+        for options in (dict(base_url="http://example.com"), dict(flow="password"), dict(validity=0)):
+            try:
+                LoginRequest("org", **options)
+            except ConfigError as error:
+                print("refused:", error)
+        print(load_public_key({str(pem)!r}).splitlines()[0], load_public_key("none"), load_public_key(""))
+        for value in ({str(tmp_path / "not-a-key.txt")!r}, {str(tmp_path / "absent.pem")!r}):
+            try:
+                load_public_key(value)
+            except ConfigError as error:
+                print("refused:", error)
+        """
+    )
+    lines = out.splitlines()
+    assert lines[0] == "True True client_credentials http://127.0.0.1:8080 ('a', 'b') ('x',)"
+    assert lines[1] == "True False"
+    assert "plain http to a non-loopback host" in lines[2] and "unknown flow 'password'" in lines[3]
+    assert "validity" in lines[4]
+    assert lines[5] == "-----BEGIN PUBLIC KEY----- None None"
+    assert lines[6].endswith("holds no PEM key") and lines[7].endswith("cannot be read")
+
+
+def test_the_magic_loads_without_requests():
+    out = without_requests(
+        """
+        sys.modules["ipywidgets"] = None
+        from IPython.core.interactiveshell import InteractiveShell
+        ip = InteractiveShell.instance()
+        ip.run_line_magic("load_ext", "iyo_magic")
+        print(ip.find_line_magic("iyo_token") is not None)
+        """
+    )
+    assert out.strip() == "True"
+
+
+def test_the_login_still_takes_the_same_request():
+    """Where requests is there: one LoginRequest class, whichever way it is imported."""
+    import iyo_magic
+    from iyo_magic import login_flow, login_request
+
+    assert iyo_magic.LoginRequest is login_request.LoginRequest is login_flow.LoginRequest
+    assert "LoginRequest" in iyo_magic.__all__
