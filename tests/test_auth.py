@@ -132,3 +132,45 @@ def test_magic_keeps_the_namespace_jwt_current(standins, ip, capsys):
     ip.user_ns["iyo_cockpit"].get("/ays/repository")
     assert ip.user_ns["iyo_jwt"] is not first and ip.user_ns["iyo_jwt"] is ip.user_ns["iyo_auth"].jwt
     assert ip.user_ns["iyo_auth"].renewals == 1 and ip.user_ns["iyo_jwt"].expires_at >= first.expires_at
+
+
+def test_another_http_library_is_a_page_over_the_same_keeper(standins, monkeypatch):
+    """The keeper knows no HTTP library: an httpx adapter is these dozen lines, and it shares the
+    login's JWT, renewals and 401 bookkeeping with the requests one."""
+    httpx = pytest.importorskip("httpx")
+    from iyo_magic.jwt_keeper import authorization
+
+    class HttpxIyoAuth(httpx.Auth):
+        def __init__(self, keeper):
+            self.keeper = keeper
+
+        def auth_flow(self, request):
+            sent_with = self.keeper.current()
+            request.headers["Authorization"] = authorization(sent_with)
+            response = yield request
+            if response.status_code == 401:
+                fresh = self.keeper.after_401(sent_with, str(request.url), str(response.request.url))
+                if fresh is not None:
+                    request.headers["Authorization"] = authorization(fresh)
+                    yield request
+
+    auth = ApiFront(standins, None).run(ORG, ORG_SECRET, public_key=None)["auth"]
+    url = standins.cockpit_url + "/ays/repository"
+    with httpx.Client(auth=HttpxIyoAuth(auth.keeper), trust_env=False, timeout=10) as client:
+        response = client.get(url)
+        assert response.status_code == 200 and response.request.headers["Authorization"] == f"bearer {auth.jwt}"
+        first = auth.jwt
+        make_stale(auth)
+        assert client.get(url).status_code == 200 and auth.renewals == 1 and auth.jwt is not first
+        auth.clock = time.time  # from here the JWTs are fresh (they live 24 h): only 401s renew them
+        from iyo_magic.server.keys import SigningKey
+
+        rotated = SigningKey.generate()  # the Cockpit refuses the JWT we still think fresh
+        monkeypatch.setattr(standins.iyo, "key", rotated)
+        monkeypatch.setattr(standins.cockpit, "public_key_pem", rotated.public_pem)
+        before = auth.jwt
+        response = client.get(url)
+        assert response.status_code == 200 and auth.renewals == 2 and auth.jwt is not before
+        monkeypatch.setattr(standins.cockpit, "organization", "someone-else")
+        assert client.get(url).status_code == 401 and auth.renewals == 2  # the answer to a 401: not again
+    assert cockpit_get(standins, auth).status_code == 401 and auth.renewals == 2  # nor by the requests adapter
