@@ -1,10 +1,10 @@
 """README's first command as a newcomer meets it: ``iyo-magic demo --no-browser`` from the clone,
-JupyterLab in Chromium, then every notebook that teaches the Authorization Code flow.
+JupyterLab in Chromium, then every notebook it serves.
 
 - ``form.ipynb``: Run All, then the second form's code flow through the stand-in's login page
   (with the demo password README's demo prints) to the status card;
-- ``training.ipynb``: Run All, with no error output anywhere (its code flow is played by the
-  demo user, since no one is asked to click);
+- ``quickstart.ipynb``, ``training.ipynb`` and ``cockpit-exploration.ipynb``: Run All, with no
+  error output anywhere (training's code flow is played by the demo user: no one is asked to click);
 - Ctrl+C stops the demo, JupyterLab and the stand-ins.
 
 The notebooks are the repository's own, as the demo serves them; nothing is saved (autosave off).
@@ -129,12 +129,18 @@ def test_the_form_logs_in_with_the_code_flow(demo, browser):
     page.close()
 
 
-def test_training_runs_all_without_an_error(demo, browser):
-    page, panel = open_notebook(browser, demo, "training.ipynb")
-    cells = nbformat.read(NOTEBOOKS / "training.ipynb", 4).cells
-    code_count = sum(1 for cell in cells if cell.cell_type == "code" and cell.source.strip())
-    code_cells = panel.locator(".jp-CodeCell")
-    run_all(page, code_cells.first.locator(".jp-InputPrompt", has_text="[1]"), timeout=10_000)
+@pytest.mark.parametrize(
+    ("notebook", "shows"),
+    [
+        ("quickstart.ipynb", "iyo: cockpit-demo"),
+        ("training.ipynb", "iyo: alice · scope user:memberof:cockpit-demo"),  # its code flow, by the demo user
+        ("cockpit-exploration.ipynb", "renewals:"),
+    ],
+)
+def test_every_other_notebook_runs_all_without_an_error(demo, browser, notebook, shows):
+    page, panel = open_notebook(browser, demo, notebook)
+    code_count = sum(1 for cell in nbformat.read(NOTEBOOKS / notebook, 4).cells if cell.cell_type == "code")
+    run_all(page, panel.locator(".jp-CodeCell").first.locator(".jp-InputPrompt", has_text="[1]"), timeout=10_000)
     # Every code cell has run: an execution number, not "[*]" or "[ ]".
     page.wait_for_function(
         f"() => {CODE_CELLS}.length == {code_count} && {CODE_CELLS}.every("
@@ -143,7 +149,7 @@ def test_training_runs_all_without_an_error(demo, browser):
     )
     errors = panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
     assert errors.count() == 0, errors.all_inner_texts()[:3]
-    assert "alice" in panel.inner_text()
+    assert shows in panel.inner_text()
     page.close()
 
 
