@@ -231,7 +231,7 @@ def refresh_under_load(servers, threads: int) -> tuple[int, int]:
             status = requests.get(servers.cockpit_url + "/ays/repository", auth=auth, timeout=30).status_code
             if status != 200:
                 failures.append(status)
-        except Exception as exc:  # noqa: BLE001 - counted as a failure
+        except Exception as exc:  # counted as a failure
             failures.append(exc)
 
     workers = [threading.Thread(target=call) for _ in range(threads)]

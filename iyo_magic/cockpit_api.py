@@ -343,9 +343,9 @@ class CockpitOperations:
         service: str | None = None,
         action: str | None = None,
         state: str | None = None,
-        serviceKey: str | None = None,  # noqa: N803 - the spec's name
-        fromEpoch: int | None = None,  # noqa: N803
-        toEpoch: int | None = None,  # noqa: N803
+        serviceKey: str | None = None,  # the spec's names
+        fromEpoch: int | None = None,
+        toEpoch: int | None = None,
         tags=None,
         fields=None,
     ):

@@ -19,7 +19,6 @@ from .errors import CockpitError, MissingExtra
 if TYPE_CHECKING:  # for annotations only: requests is imported by whoever sends the request
     import requests
 
-LOG_FIELDS = ("epoch", "level", "category", "log")
 #: A table shows at most this many rows.
 SHOWN_ROWS = 100
 STATE_COLOURS = {"ok": "#1b7f3b", "error": "#b00020", "running": "#8a6d00", "new": "#555", "scheduled": "#555"}
