@@ -17,41 +17,16 @@ from traitlets import Dict, Float, Unicode, default
 from . import settings
 from .errors import IyoError
 from .grants import DEFAULT_FLOW, grant
-from .magic_line import DEFAULT_PREFIX, asks_for_help, options_given, suspicious_words, values_of, with_options
+from .magic_line import asks_for_help, options_given, suspicious_words, values_of, with_options
 from .namespace import summary
+from .options import DEFAULT_PREFIX, FORM_OPTIONS, OPTIONS, from_line, labels, routed
 
 # The HTTP modules (requests) are imported on first use, so that %load_ext stays cheap.
 
 log = logging.getLogger(__name__)
 
 #: How this front end names the settings that messages refer to (see `IyoError.worded`).
-FLAG_LABELS = {
-    "client_id": "--client-id (or IYO_CLIENT_ID)",
-    "secret_var": "--secret-var NAME",
-    "secret_env": "--secret-env NAME",
-    "validity": "--validity",
-    "listen": "--listen PORT",
-    "paste": "--paste",
-    "wait": "--wait SECONDS",
-    "prefix": "--prefix",
-    "browser": "IyoMagics.browser",
-    "timeout": "%config IyoMagics.timeout (or IYO_TIMEOUT)",
-    "ca_bundle": "%config IyoMagics.ca_bundle (or IYO_CA_BUNDLE)",
-    "base_url": "--base-url (or IYO_BASE_URL)",
-    "cockpit_url": "--cockpit (or IYO_COCKPIT_URL)",
-    "redirect_uri": "--redirect-uri (or IYO_REDIRECT_URI)",
-    "jwt_only": "--jwt-only",
-    "want_jwt": "--no-jwt",
-}
-#: The line's option (its ``args`` name) that each profile setting fills when the line leaves it out.
-PROFILE_OPTIONS = {
-    "base_url": "base_url",
-    "cockpit_url": "cockpit",
-    "redirect_uri": "redirect_uri",
-    "client_id": "client_id",
-    "flow": "flow",
-    "secret_env": "secret_env",
-}
+FLAG_LABELS = labels("flag")
 #: Flags that ask for something other than a login: `--form` refuses them rather than drop them.
 NOT_IN_FORM = ("--status", "--clear", "--logout")
 
@@ -207,12 +182,16 @@ class IyoMagics(Magics):
             from .profiles import as_list, profile
 
             chosen = profile(args.profile, self.profiles)
-            for name, option in PROFILE_OPTIONS.items():
-                if getattr(args, option) is None and name in chosen:
-                    setattr(args, option, chosen[name])
-            args.scope = args.scope or as_list(chosen.get("scope"))
-            args.aud = args.aud or as_list(chosen.get("aud"))
-            args.remember = args.remember or chosen.get("remember", False)
+            for option in OPTIONS:
+                if not option.profile or option.setting not in chosen:
+                    continue
+                given, value = getattr(args, option.dest), chosen[option.setting]
+                if option.kind == "list":
+                    setattr(args, option.dest, given or as_list(value))
+                elif option.kind == "on":
+                    setattr(args, option.dest, given or value)
+                elif given is None:
+                    setattr(args, option.dest, value)
         args.flow = args.flow or DEFAULT_FLOW
         return args
 
@@ -235,20 +214,7 @@ class IyoMagics(Magics):
     def _request(self, args):
         from .notebook_login import request_from
 
-        return request_from(
-            self._settings(),
-            client_id=args.client_id,
-            base_url=args.base_url,
-            redirect_uri=args.redirect_uri,
-            cockpit_url=args.cockpit,
-            flow=args.flow,
-            scopes=tuple(args.scope),
-            audiences=tuple(args.aud),
-            validity=args.validity,
-            refreshable=not args.no_refresh,
-            want_jwt=not args.no_jwt,
-            jwt_only=args.jwt_only,
-        )
+        return request_from(self._settings(), **routed(from_line(args), "request"))
 
     def _login(self, args, line: str) -> None:
         from .notebook_login import BrowserDisplay, SecretSource
@@ -260,7 +226,7 @@ class IyoMagics(Magics):
             outcome = self._logins().login(
                 args.prefix,
                 request,
-                SecretSource(variable=args.secret_var, env=args.secret_env, prompt=self._ask_masked),
+                SecretSource(**routed(from_line(args), "secret"), prompt=self._ask_masked),
                 self._browser_options(args),
                 BrowserDisplay(show_link=links.show, ask_pasted=self._ask_masked, notice=self._notice),
                 fresh=args.fresh,
@@ -287,7 +253,7 @@ class IyoMagics(Magics):
             return None
         from .browser_policy import BrowserOptions
 
-        return BrowserOptions(self.browser, args.no_browser, args.paste, args.listen, args.wait)
+        return BrowserOptions(self.browser, **routed(from_line(args), "browser"))
 
     def _notice(self, text: str) -> None:
         from .errors import worded
@@ -319,29 +285,8 @@ class IyoMagics(Magics):
             raise UsageError(f"%iyo_token --form: {MissingExtra('the form', missing.name or 'ipywidgets')}") from None
         from IPython.display import display
 
-        display(
-            LoginForm(
-                prefix=args.prefix,
-                flow=args.flow,
-                client_id=args.client_id,
-                secret_var=args.secret_var,
-                secret_env=args.secret_env,
-                scope=",".join(args.scope),
-                aud=",".join(args.aud),
-                validity=args.validity,
-                base_url=args.base_url,
-                cockpit_url=args.cockpit,
-                redirect_uri=args.redirect_uri,
-                paste=args.paste,
-                listen=args.listen,
-                wait=args.wait,
-                no_browser=args.no_browser,
-                refreshable=not args.no_refresh,
-                want_jwt=not args.no_jwt,
-                jwt_only=args.jwt_only,
-                remember=args.remember,
-            )
-        )
+        given = from_line(args)
+        display(LoginForm(**{option.setting: given[option.setting] for option in FORM_OPTIONS}))
 
     def _logout(self, args) -> None:
         from .logout import log_out

@@ -1,9 +1,9 @@
 """The ``%iyo_token`` line: its options (in the groups ``%iyo_token?`` shows), its words as typed,
 and which of them may be a secret that must leave the history.
 
-The options are declared once, here: `with_options` builds the magic's parser from them, and
-`suspicious_words` reads the same table to tell an option's value from a stray word, without
-reaching into argparse.
+The options are declared once, in `options.OPTIONS`: `with_options` builds the magic's parser
+from them, and `suspicious_words` reads the same table to tell an option's value from a stray
+word, without reaching into argparse.
 """
 
 from __future__ import annotations
@@ -12,125 +12,10 @@ from typing import Any, Callable, Protocol, cast
 
 from IPython.core.magic_arguments import MagicArgumentParser
 
-from .grants import FLOW_NAMES, flow_help
-from .settings import DEFAULT_WAIT, SECRET_ENV
-
-DEFAULT_PREFIX = "iyo"
-ON = {"action": "store_true"}
-
-#: (group title, [(flags, add_argument keywords)]), in the order ``%iyo_token?`` shows them.
-OPTION_GROUPS: list[tuple[str, list[tuple[tuple[str, ...], dict[str, Any]]]]] = [
-    (
-        "flow and credentials",
-        [
-            (
-                ("-p", "--profile"),
-                {
-                    "metavar": "NAME",
-                    "help": "Settings from a named profile (profiles.toml in the config directory, or "
-                    "%%config IyoMagics.profiles); flags on the line win.",
-                },
-            ),
-            (
-                ("-f", "--flow"),
-                {
-                    "choices": FLOW_NAMES,
-                    "metavar": "FLOW",
-                    "help": flow_help(),
-                },
-            ),
-            (("--client-id",), {"metavar": "ID", "help": "Organization globalid, or a user API key's applicationid."}),
-            (
-                ("--secret-env",),
-                {"metavar": "NAME", "help": f"Environment variable holding the client secret (default {SECRET_ENV})."},
-            ),
-            (("--secret-var",), {"metavar": "NAME", "help": "Notebook variable holding the client secret."}),
-            (("--base-url",), {"metavar": "URL", "help": "ItsYou.online base URL."}),
-            (("--cockpit",), {"metavar": "URL", "help": "Cockpit API base URL; makes <prefix>_cockpit."}),
-        ],
-    ),
-    (
-        "JWT",
-        [
-            (
-                ("--scope",),
-                {
-                    "action": "append",
-                    "default": [],
-                    "metavar": "LIST",
-                    "help": "JWT scopes, comma-separated, may repeat; e.g. user:memberof:myorg.",
-                },
-            ),
-            (
-                ("--aud",),
-                {
-                    "action": "append",
-                    "default": [],
-                    "metavar": "LIST",
-                    "help": "JWT audiences, comma-separated, may repeat; e.g. the Cockpit's organization.",
-                },
-            ),
-            (("--validity",), {"type": int, "metavar": "SECONDS", "help": "JWT lifetime (can only shorten it)."}),
-            (("--no-refresh",), {**ON, "help": "No offline_access: the JWT is renewed by a new login instead."}),
-            (("--no-jwt",), {**ON, "help": "Get the access token only."}),
-            (("--jwt-only",), {**ON, "help": "One round trip (response_type=id_token): a JWT, no access token."}),
-        ],
-    ),
-    (
-        "browser (authorization_code flow)",
-        [
-            (("--redirect-uri",), {"metavar": "URI", "help": "Redirect URI registered on the API key."}),
-            (
-                ("--listen",),
-                {"metavar": "[HOST:]PORT", "help": "Where the loopback listener waits (default: the redirect URI's)."},
-            ),
-            (("--paste",), {**ON, "help": "Paste the address the browser ended on instead of listening."}),
-            (("--no-browser",), {**ON, "help": "Show the login link without opening a browser."}),
-            (
-                ("--wait",),
-                {
-                    "type": float,
-                    "default": DEFAULT_WAIT,
-                    "metavar": "SECONDS",
-                    "help": f"How long to wait for the browser (default {DEFAULT_WAIT:g}).",
-                },
-            ),
-        ],
-    ),
-    (
-        "output and state",
-        [
-            (
-                ("-o", "--prefix"),
-                {"default": DEFAULT_PREFIX, "metavar": "NAME", "help": "Prefix of the variables (default iyo)."},
-            ),
-            (("--form",), {**ON, "help": "Show the login form, filled from these options."}),
-            (("--status",), {**ON, "help": "Show what is stored (masked), with expiry."}),
-            (("--clear",), {**ON, "help": "Forget the tokens of this prefix."}),
-            (("--fresh",), {**ON, "help": "Log in again even if an identical call's JWT is still valid."}),
-            (
-                ("--remember",),
-                {
-                    **ON,
-                    "help": "Keep this login's refreshable JWT (never the secret) in the system keyring, else a "
-                    "private file, so that the same call in a later kernel refreshes it instead of logging in.",
-                },
-            ),
-            (
-                ("--logout",),
-                {**ON, "help": "Forget the tokens of this prefix and the remembered JWT; say what stays valid."},
-            ),
-        ],
-    ),
-]
+from .options import OPTIONS, Option
 
 #: Every option string, and whether it takes a value.
-TAKES_VALUE = {
-    flag: options.get("action") != "store_true"
-    for _, group in OPTION_GROUPS
-    for flags, options in group
-    for flag in flags
-}
+TAKES_VALUE = {flag: option.kind not in ("on", "off") for option in OPTIONS for flag in option.flags}
 
 
 class OptionedMagic(Protocol):
@@ -164,11 +49,29 @@ def with_options(func: Callable[..., Any]) -> OptionedMagic:
 
 def _parser(description: str | None) -> MagicArgumentParser:
     parser = MagicArgumentParser("iyo_token", description=description)
-    for title, group in OPTION_GROUPS:
-        section = parser.add_argument_group(title)
-        for flags, options in group:
-            section.add_argument(*flags, **options)
+    sections: dict[str, Any] = {}
+    for option in OPTIONS:
+        if option.flags:
+            if option.group not in sections:
+                sections[option.group] = parser.add_argument_group(option.group)
+            sections[option.group].add_argument(*option.flags, **_keywords(option))
     return parser
+
+
+def _keywords(option: Option) -> dict[str, Any]:
+    """argparse's ``add_argument`` keywords for ``option``."""
+    if option.kind in ("on", "off"):
+        return {"action": "store_true", "help": option.help}
+    keywords: dict[str, Any] = {"metavar": option.metavar, "help": option.help}
+    if option.kind == "list":
+        keywords.update(action="append", default=[])
+    elif option.default is not None:
+        keywords["default"] = option.default
+    if option.kind in ("int", "float"):
+        keywords["type"] = int if option.kind == "int" else float
+    if option.choices:
+        keywords["choices"] = option.choices
+    return keywords
 
 
 class Word:

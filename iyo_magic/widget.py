@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from html import escape
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
@@ -31,6 +32,7 @@ from .notebook_login import (
     for_shell,
     request_from,
 )
+from .options import FORM_OPTIONS, Option, labels, routed
 
 log = logging.getLogger(__name__)
 
@@ -41,32 +43,16 @@ WANTED = [
     ("JWT only (one round trip)", (True, True)),
     ("Access token only", (False, False)),
 ]
+#: The settings that the "Get" dropdown sets, in the order of WANTED's values.
+_WANTED_PARTS = ("want_jwt", "jwt_only")
 #: How this front end names the settings that messages refer to (see `IyoError.worded`).
-FIELD_LABELS = {
-    "client_id": "the Client id field",
-    "secret_var": "the notebook variable named for the secret",
-    "secret_env": "the variable named by secret_env",
-    "validity": "the Validity field",
-    "listen": "the Listen on field (Advanced)",
-    "paste": "'Remote kernel: paste…' (Advanced)",
-    "wait": "the Wait field (Advanced)",
-    "prefix": "the prefix",
-    "browser": "%config IyoMagics.browser",
-    "timeout": "%config IyoMagics.timeout (or IYO_TIMEOUT)",
-    "ca_bundle": "%config IyoMagics.ca_bundle (or IYO_CA_BUNDLE)",
-    "base_url": "the ItsYou.online field (Advanced)",
-    "cockpit_url": "the Cockpit URL field (Advanced)",
-    "redirect_uri": "the Redirect URI field (Advanced)",
-    "jwt_only": "'JWT only'",
-    "want_jwt": "'Access token only'",
-}
+FIELD_LABELS = labels("field")
+#: A field that falls back on a setting whose default is worked out (not a plain setting).
+_WORKED_OUT = {"redirect_uri": default_redirect_uri}
+#: Where the secret's field sits among the main fields (after the client id's, slot 1).
+_SECRET_SLOT = 2
 _WIDE = {"description_width": "9em"}
 _ROW = w.Layout(width="36em")
-
-
-def _text(description: str, value="", placeholder: str = "") -> w.Text:
-    value = "" if value is None else str(value)
-    return w.Text(value=value, description=description, placeholder=placeholder, style=_WIDE, layout=_ROW)
 
 
 class LoginForm:
@@ -75,7 +61,22 @@ class LoginForm:
     Fields start from the keywords (the magic's flags), then ``%config IyoMagics``, then the
     ``IYO_*`` environment. An empty secret field takes the secret from the environment (or the
     notebook variable ``secret_var``), and the form says so under the field.
+
+    Each option of `options.FORM_OPTIONS` is an attribute: its field (``form.client_id``,
+    ``form.paste_mode``), or the keyword's value where it has none (``form.prefix``).
     """
+
+    # The attributes made from options.FORM_OPTIONS that this class reads by name; the others are Any.
+    prefix: str
+    secret_var: str | None
+    no_browser: bool
+    flow: w.Dropdown
+    remember: w.Checkbox
+    paste_mode: w.Checkbox
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...
 
     def __init__(
         self,
@@ -100,72 +101,35 @@ class LoginForm:
         jwt_only: bool = False,
         remember: bool = False,
     ) -> None:
+        values = locals()
+        given = {option.setting: values[option.setting] for option in FORM_OPTIONS}
         shell = _shell()
         self.settings = settings.resolve(shell.config.get("IyoMagics", {}))
         self.logins: NotebookLogin = for_shell(shell)
-        self.prefix = prefix
-        self.secret_var, self.secret_env, self.no_browser = secret_var, secret_env, no_browser
         self.result: LoginResult | None = None
         self.worker: threading.Thread | None = None
         self._cancel = threading.Event()
         self._pasted: queue.Queue[str] = queue.Queue()
 
-        def first(value: str | None, setting: str) -> str:
-            return value if value not in (None, "") else self.settings.get(setting, "")
-
-        self.flow = w.Dropdown(
-            options=FLOWS,
-            value=grant(flow or DEFAULT_FLOW).name,
-            description="Flow",
-            style=_WIDE,
-            layout=_ROW,
-        )
-        self.client_id = _text(
-            "Client id", first(client_id, "client_id"), "organization globalid or API key application id"
-        )
         self.secret = w.Password(description="Client secret", style=_WIDE, layout=_ROW)
         self.secret_note = w.HTML()
         self.secret_note.add_class("iyo-secret-note")
-        self.scope = _text("JWT scope", scope, "e.g. user:memberof:ORG (comma-separated)")
-        self.aud = _text("Audience", aud, "e.g. ORG, the Cockpit's organization")
-        self.validity = _text("Validity (s)", validity, "seconds; empty: 24 h")
-        self.base_url = _text("ItsYou.online", first(base_url, "base_url"))
-        self.cockpit_url = _text("Cockpit URL", first(cockpit_url, "cockpit_url"))
-        self.redirect_uri = _text("Redirect URI", redirect_uri or default_redirect_uri(self.settings))
-        wanted = (want_jwt, jwt_only)
-        if wanted not in dict(WANTED).values():
-            raise ConfigError("{setting:jwt_only} and {setting:want_jwt} contradict each other; use one")
-        self.wanted = w.Dropdown(options=WANTED, value=wanted, description="Get")
-        self.wanted.style, self.wanted.layout = _WIDE, _ROW
-        self.refreshable = w.Checkbox(value=refreshable, indent=False, description="Refreshable JWT (offline_access)")
-        self.remember = w.Checkbox(
-            value=bool(remember),
-            indent=False,
-            description="Remember: a later kernel refreshes this JWT instead of logging in (never the secret)",
-        )
-        self.listen = _text("Listen on", listen, "[127.0.0.1:]PORT; empty: the redirect URI's")
-        self.wait_seconds = _text("Wait (s)", f"{wait or settings.DEFAULT_WAIT:g}")
-        self.paste_mode = w.Checkbox(
-            value=bool(paste),
-            indent=False,
-            description="Remote kernel: paste the address the browser ends on",
-        )
-        self.advanced = w.Accordion(
-            children=[
-                w.VBox(
-                    [
-                        self.base_url,
-                        self.cockpit_url,
-                        self.wanted,
-                        self.refreshable,
-                        self.redirect_uri,
-                        self.listen,
-                        self.wait_seconds,
-                        self.paste_mode,
-                    ]
-                )
-            ]
-        )
+        # Each option's field (where the spec places it), or the keyword's value where it has none.
+        placed: dict[str, list] = {"main": [(_SECRET_SLOT, [self.secret, self.secret_note])], "advanced": []}
+        made: set[str] = set()
+        for option in FORM_OPTIONS:
+            field = option.field
+            if field is None:
+                setattr(self, option.setting, given[option.setting])
+            elif field.attr not in made:  # one field may show two settings ("Get")
+                made.add(field.attr)
+                setattr(self, field.attr, self._field(option, given))
+                placed[field.place].append((field.slot, [getattr(self, field.attr)]))
+
+        def laid_out(place: str) -> list:
+            return [widget for _, widgets in sorted(placed[place], key=lambda slot: slot[0]) for widget in widgets]
+
+        self.advanced = w.Accordion(children=[w.VBox(laid_out("advanced"))])
         self.advanced.set_title(0, "Advanced")
         self.advanced.selected_index = None
 
@@ -194,14 +158,7 @@ class LoginForm:
         self.secret.observe(lambda _change: self._show_secret_source(), "value")
         self.box = w.VBox(
             [
-                self.flow,
-                self.client_id,
-                self.secret,
-                self.secret_note,
-                self.scope,
-                self.aud,
-                self.validity,
-                self.remember,
+                *laid_out("main"),
                 self.advanced,
                 w.HBox([self.button, self.cancel, self.progress]),
                 self.link,
@@ -213,6 +170,30 @@ class LoginForm:
         self.box.add_class("iyo-form")
         self._show_secret_source()
 
+    def _field(self, option: Option, given: dict):
+        """The widget of ``option``'s field, filled from ``given`` (else the configuration)."""
+        field, value = option.field, given[option.setting]
+        assert field is not None
+        if field.widget == "flow":
+            flow = grant(value or DEFAULT_FLOW).name
+            return w.Dropdown(options=FLOWS, value=flow, description=field.description, style=_WIDE, layout=_ROW)
+        if field.widget == "wanted":
+            wanted = tuple(given[part] for part in _WANTED_PARTS)
+            if wanted not in dict(WANTED).values():
+                raise ConfigError("{setting:jwt_only} and {setting:want_jwt} contradict each other; use one")
+            return w.Dropdown(options=WANTED, value=wanted, description=field.description, style=_WIDE, layout=_ROW)
+        if option.kind in ("on", "off"):
+            return w.Checkbox(value=bool(value), indent=False, description=field.description)
+        if field.fallback:
+            worked_out = _WORKED_OUT.get(option.setting)
+            value = value or (worked_out(self.settings) if worked_out else self.settings.get(option.setting, ""))
+        elif option.default is not None:
+            value = value or option.default
+        text = "" if value is None else f"{value:g}" if option.kind == "float" else str(value)
+        return w.Text(
+            value=text, description=field.description, placeholder=field.placeholder, style=_WIDE, layout=_ROW
+        )
+
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
@@ -220,7 +201,29 @@ class LoginForm:
 
     # -- reading the form ------------------------------------------------------------------------
     def _secret_source(self, typed: str = "") -> SecretSource:
-        return SecretSource(typed=typed, variable=self.secret_var, env=self.secret_env)
+        return SecretSource(typed=typed, **self._read("secret"))
+
+    def _read(self, to: str) -> dict:
+        """The keywords for ``to`` (see `options.routed`) from the fields as the user left them."""
+        return routed(
+            {option.setting: self._value(option) for option in FORM_OPTIONS if option.to and option.to[0] == to}, to
+        )
+
+    def _value(self, option: Option):
+        field = option.field
+        if field is None:
+            return getattr(self, option.setting)
+        value = getattr(self, field.attr).value
+        if field.widget == "wanted":
+            return value[_WANTED_PARTS.index(option.setting)]
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if option.kind in ("int", "float"):
+            value = self._number(value, int if option.kind == "int" else float, field.noun)
+        if option.to and option.to[0] != "request" and value in ("", None):
+            return option.default  # '' for the request means none, not the configured one
+        return value
 
     def _show_secret_source(self) -> None:
         """Under the secret field: where the secret comes from when the field stays empty."""
@@ -241,8 +244,7 @@ class LoginForm:
             note = escape(problem)
         self.secret_note.value = f"<small>{note}</small>" if note else ""
 
-    def _number(self, field: w.Text, kind: type, what: str):
-        text = field.value.strip()
+    def _number(self, text: str, kind: type, what: str):
         if not text:
             return None
         try:
@@ -251,31 +253,10 @@ class LoginForm:
             raise ConfigError(f"{what} must be a {'whole ' if kind is int else ''}number of seconds") from None
 
     def _request(self):
-        want_jwt, jwt_only = self.wanted.value
-        return request_from(
-            self.settings,
-            client_id=self.client_id.value.strip(),
-            base_url=self.base_url.value.strip(),
-            redirect_uri=self.redirect_uri.value.strip(),
-            cockpit_url=self.cockpit_url.value.strip(),
-            flow=self.flow.value,
-            scopes=(self.scope.value,),
-            audiences=(self.aud.value,),
-            validity=self._number(self.validity, int, "validity"),
-            refreshable=self.refreshable.value,
-            want_jwt=want_jwt,
-            jwt_only=jwt_only,
-        )
+        return request_from(self.settings, **self._read("request"))
 
     def _browser(self) -> BrowserOptions:
-        wait = self._number(self.wait_seconds, float, "Wait")
-        return BrowserOptions(
-            self.settings["browser"],
-            no_browser=self.no_browser,
-            paste=self.paste_mode.value,
-            listen=self.listen.value.strip() or None,
-            wait=settings.DEFAULT_WAIT if wait is None else wait,
-        )
+        return BrowserOptions(self.settings["browser"], **self._read("browser"))
 
     # -- events ----------------------------------------------------------------------------------
     def _on_submit(self, _button=None) -> None:
