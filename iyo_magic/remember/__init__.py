@@ -1,0 +1,1 @@
+"""``--remember``: where a login's refreshable JWT is kept between kernels, and resuming it."""
