@@ -19,7 +19,7 @@ ip.run_line_magic("iyo_token", "--aud cockpit-demo")
 jwt, cockpit = ip.user_ns["iyo_jwt"], ip.user_ns["iyo_cockpit"]
 assert jwt.globalid == "cockpit-demo" and jwt.verified, jwt.claims
 assert cockpit.get("/ays/repository").status_code == 200
-assert not [name for name in sys.modules if name.startswith(("iyo_magic.server", "iyo_magic.widget"))]
+assert not [name for name in sys.modules if name.startswith(("iyo_magic.server", "iyo_magic.notebook.form"))]
 
 package = importlib.resources.files("iyo_magic")
 assert (package / "py.typed").is_file() and (package / "notebooks" / "quickstart.ipynb").is_file()

@@ -39,22 +39,22 @@ _LAZY = {
     "OAuthError": "errors",
     "RefreshError": "errors",
     "TransportError": "errors",
-    "CockpitSession": "cockpit",
-    "IyoAuth": "auth",
-    "LoginRequest": "login_request",
+    "CockpitSession": "cockpit.session",
+    "IyoAuth": "auth.requests_auth",
+    "LoginRequest": "oauth.request",
     "LoginResult": "login_flow",
     "login": "login_flow",
-    "LoginForm": "widget",
+    "LoginForm": "notebook.form",
 }
 
 if TYPE_CHECKING:
-    from .auth import IyoAuth
-    from .cockpit import CockpitSession
+    from .auth.requests_auth import IyoAuth
+    from .cockpit.session import CockpitSession
     from .errors import CockpitError, ConfigError, IyoError, OAuthError, RefreshError, TransportError
     from .login_flow import LoginResult, login
-    from .login_request import LoginRequest
+    from .notebook.form import LoginForm
+    from .oauth.request import LoginRequest
     from .tokens import JWT, AccessToken
-    from .widget import LoginForm
 
 
 def __getattr__(name: str) -> Any:
@@ -83,7 +83,7 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython) -> None:
     """Register ``%iyo_token`` (``%load_ext iyo_magic``)."""
-    from .magic import IyoMagics
+    from .notebook.magic import IyoMagics
 
     ipython.register_magics(IyoMagics)
 
@@ -95,4 +95,4 @@ def unload_ipython_extension(ipython) -> None:
 
 def _jupyter_server_extension_points() -> list[dict]:
     """The Jupyter server extension (enabled on install): the browser's way back to a kernel."""
-    return [{"module": "iyo_magic.jupyter_extension"}]
+    return [{"module": "iyo_magic.jupyter.extension"}]

@@ -15,18 +15,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable
 
-from . import protocol
-from .auth import IyoAuth
+from .auth.requests_auth import IyoAuth
 from .errors import ConfigError, IyoError
-from .grants import grant
-from .login_request import LoginRequest
-from .renewal import Renewal
+from .oauth import protocol
+from .oauth.grants import grant
+from .oauth.renewal import Renewal
+from .oauth.request import LoginRequest
+from .oauth.transport import Transport
 from .tokens import JWT, AccessToken, Secret
-from .transport import Transport
 
 if TYPE_CHECKING:
-    from .cockpit import CockpitSession
-    from .remembered import Place
+    from .cockpit.session import CockpitSession
+    from .remember.store import Place
 
 
 @dataclass
@@ -48,7 +48,7 @@ class LoginResult:
         """A `CockpitSession` on the request's Cockpit URL with this login's auth, when both exist."""
         if self.auth is None or not self.request.cockpit_url:
             return None
-        from .cockpit import CockpitSession
+        from .cockpit.session import CockpitSession
 
         return CockpitSession(
             self.request.cockpit_url, self.auth, timeout=self.request.timeout, ca_bundle=self.request.ca_bundle
@@ -110,7 +110,7 @@ def _login(request, secret, remember, fresh, notice, transport, code_grant, on_r
     )
     remembering = None
     if remember:
-        from .remembered_login import Remembering
+        from .remember.resume import Remembering
 
         remembering = Remembering(request, notice)
         kept = None if fresh else remembering.resume(transport, options)

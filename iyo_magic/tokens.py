@@ -239,7 +239,7 @@ class JWT(_MaskedToken):
             raise error.with_traceback(None) from None
 
     def _repr_html_(self) -> str:
-        from .card import jwt_card
+        from .notebook.card import jwt_card
 
         return jwt_card(self)
 

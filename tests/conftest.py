@@ -142,8 +142,8 @@ def ip():
     shell.reset(new_session=False)
     shell.config.pop("IyoMagics", None)
     shell.extension_manager.load_extension("iyo_magic")
-    from iyo_magic.magic import IyoMagics
-    from iyo_magic.notebook_login import for_shell
+    from iyo_magic.notebook.login_path import for_shell
+    from iyo_magic.notebook.magic import IyoMagics
 
     shell.register_magics(IyoMagics)  # a fresh instance: no setting left by another test
     for_shell(shell).variables.results.clear()  # no result cached from another test

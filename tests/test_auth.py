@@ -138,7 +138,7 @@ def test_another_http_library_is_a_page_over_the_same_keeper(standins, monkeypat
     """The keeper knows no HTTP library: an httpx adapter is these dozen lines, and it shares the
     login's JWT, renewals and 401 bookkeeping with the requests one."""
     httpx = pytest.importorskip("httpx")
-    from iyo_magic.jwt_keeper import authorization
+    from iyo_magic.auth.keeper import authorization
 
     class HttpxIyoAuth(httpx.Auth):
         def __init__(self, keeper):

@@ -8,7 +8,7 @@ import json
 import pytest
 from IPython.core.completer import provisionalcompleter
 
-from iyo_magic.cockpit_results import Job, Record, Run, Service, Table
+from iyo_magic.cockpit.results import Job, Record, Run, Service, Table
 
 from .conftest import ALL_SECRETS
 from .test_cockpit_api import OPERATIONS, python_name

@@ -1,4 +1,4 @@
-"""One table of the Cockpit generations' JWT rules (``iyo_magic.cockpit_rules``): the stand-in
+"""One table of the Cockpit generations' JWT rules (``iyo_magic.cockpit.rules``): the stand-in
 answers each generation's every 401 with the table's text, lets through the claims the table says,
 and ``--cockpit-rules`` offers its names; the client advises on each 401 text. All over HTTP."""
 
@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from iyo_magic import CockpitError, CockpitSession
-from iyo_magic.cockpit_rules import AZP, GENERATIONS, GLOBALID, MEMBER_OF, Generation
+from iyo_magic.cockpit.rules import AZP, GENERATIONS, GLOBALID, MEMBER_OF, Generation
 from iyo_magic.server import StandIns
 from iyo_magic.server.cli import main
 from iyo_magic.server.cockpit_server import CockpitServer

@@ -8,8 +8,8 @@ import pytest
 import requests
 
 from iyo_magic import ConfigError, IyoError, LoginRequest, login
-from iyo_magic.browser_step import BrowserStep
-from iyo_magic.redirect_listener import parse_pasted
+from iyo_magic.browser.listener import parse_pasted
+from iyo_magic.browser.step import BrowserStep
 from iyo_magic.server.demo_user import DemoUser
 
 from .conftest import ALICE, BOB, ORG, ORG_SECRET, free_port, request_for

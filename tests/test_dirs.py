@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from iyo_magic import LoginRequest, dirs, login
-from iyo_magic.remembered import RememberedJwts
+from iyo_magic.remember.store import RememberedJwts
 from iyo_magic.server.keys import SigningKey, default_state_dir, state_dir_or_default
 
 from .conftest import ORG, ORG_SECRET
@@ -65,7 +65,7 @@ def test_iyo_state_dir_and_iyo_config_dir_move_them_as_they_are(home, monkeypatc
 
 
 def test_remember_the_stand_ins_and_profiles_use_them(home, monkeypatch):
-    from iyo_magic.profiles import profiles_file
+    from iyo_magic.notebook.profiles import profiles_file
 
     monkeypatch.setattr(sys, "platform", "linux")
     assert RememberedJwts().directory == default_state_dir() == home / ".local" / "state" / "iyo_magic"

@@ -83,8 +83,8 @@ def test_a_server_that_echoes_what_it_was_sent(ip, logged_in, serve_app):
     message = fails_cleanly(ip, f"--base-url {url} --fresh", "HTTP 400 'Bad Request: grant_type=")
     assert "client_secret=<removed>" in message
     untouched(ip, logged_in)
-    from iyo_magic.protocol import jwt_from_access_token
-    from iyo_magic.transport import Transport
+    from iyo_magic.oauth.protocol import jwt_from_access_token
+    from iyo_magic.oauth.transport import Transport
 
     token = ip.user_ns["iyo_access_token"]
     with pytest.raises(IyoError, match="unexpected redirect to /login.seen=%20token%20<removed>") as info:
@@ -188,7 +188,7 @@ def test_tls_ca_bundle_through_the_magic(ip, tls_iyo, monkeypatch):
     monkeypatch.setenv("IYO_CLIENT_SECRET", ORG_SECRET)
     monkeypatch.setenv("IYO_CA_BUNDLE", tls_iyo["ca"])
     ip.run_line_magic("config", "IyoMagics.jwt_public_key = 'none'")
-    from iyo_magic.magic import IyoMagics
+    from iyo_magic.notebook.magic import IyoMagics
 
     ip.register_magics(IyoMagics)
     magic(ip, f"--base-url {tls_iyo['url']}")

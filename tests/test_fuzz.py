@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
+from iyo_magic.browser.listener import parse_pasted
 from iyo_magic.errors import ConfigError
-from iyo_magic.redirect_listener import parse_pasted
 
 from .conftest import ORG_SECRET, LoopbackApp
 

@@ -1,4 +1,4 @@
-"""The grant table (`iyo_magic.grants`): what the Python API, the magic's ``--flow`` and the form's
+"""The grant table (`iyo_magic.oauth.grants`): what the Python API, the magic's ``--flow`` and the form's
 dropdown accept comes from it, and each fact it states about a grant is what a login over real
 HTTP does."""
 
@@ -13,8 +13,8 @@ import pytest
 from IPython.core.error import UsageError
 
 from iyo_magic import ConfigError, LoginForm, LoginRequest, RefreshError, login
-from iyo_magic.browser_step import BrowserStep
-from iyo_magic.grants import GRANTS, flow_help, grant
+from iyo_magic.browser.step import BrowserStep
+from iyo_magic.oauth.grants import GRANTS, flow_help, grant
 
 from .conftest import ORG, ORG_SECRET, request_for
 from .test_code_flow import Paster

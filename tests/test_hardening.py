@@ -18,7 +18,7 @@ from IPython.utils.capture import capture_output
 from werkzeug.wrappers import Request, Response
 
 from iyo_magic import CockpitError, CockpitSession, IyoError, LoginRequest, OAuthError, login
-from iyo_magic.browser_step import BrowserStep
+from iyo_magic.browser.step import BrowserStep
 from iyo_magic.server.accounts import Accounts, AccountsError
 from iyo_magic.server.demo_user import DemoUser
 
@@ -176,7 +176,7 @@ def test_a_bug_keeps_its_traceback_in_the_log_only(ip, iyo_env, monkeypatch, cap
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr("iyo_magic.notebook_login.login", broken)
+    monkeypatch.setattr("iyo_magic.notebook.login_path.login", broken)
     error, output = verbose_cell(ip, "%iyo_token")
     assert_one_clean_line(error, output)
     assert "unexpected error (ZeroDivisionError)" in output

@@ -92,7 +92,7 @@ def test_the_public_names_complete_before_their_first_use():
     ip.Completer.use_jedi = False
     ip.run_cell("import iyo_magic")
     print([match.rpartition(".")[2] for match in ip.complete("iyo_magic.Lo")[1]])  # ".LoginForm" since IPython 8.27
-    print("widget imported:", "iyo_magic.widget" in sys.modules)
+    print("widget imported:", "iyo_magic.notebook.form" in sys.modules)
     """
     out = python(code)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -14,7 +14,7 @@ import pytest
 import requests
 from IPython.utils.capture import capture_output
 
-from iyo_magic import handoff
+from iyo_magic.browser import handoff
 from iyo_magic.server.demo_user import DemoUser
 
 from .conftest import ALICE, ORG, ORG_SECRET, free_port
@@ -197,7 +197,7 @@ def test_a_configured_redirect_uri_wins_even_when_it_equals_the_default(jupyter,
     """``iyo-magic demo`` exports the demo key's registered URL, which is also the built-in default:
     under a Jupyter server with the extension it must still win over the server's callback."""
     from iyo_magic import settings
-    from iyo_magic.notebook_login import default_redirect_uri
+    from iyo_magic.notebook.login_path import default_redirect_uri
 
     monkeypatch.setenv("JPY_PARENT_PID", str(jupyter["pid"]))
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(jupyter["runtime"]))

@@ -102,7 +102,7 @@ def test_configuration_precedence(ip, iyo_env, monkeypatch):
     """flag > %config > environment > default."""
     good = iyo_env.iyo_url
     monkeypatch.setenv("IYO_BASE_URL", "http://127.0.0.1:9")
-    from iyo_magic.magic import IyoMagics
+    from iyo_magic.notebook.magic import IyoMagics
 
     ip.register_magics(IyoMagics)  # a fresh instance reads the environment
     with pytest.raises(UsageError, match="cannot reach 127.0.0.1:9"):

@@ -1,4 +1,4 @@
-"""The option spec (`iyo_magic.options`): the magic's options, both front ends' labels and the
+"""The option spec (`iyo_magic.notebook.options`): the magic's options, both front ends' labels and the
 form's fields come from it, and an option given on the line reaches the same login, and the
 same field, as the form's keyword."""
 
@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from iyo_magic import LoginForm, profiles
+from iyo_magic import LoginForm
 from iyo_magic.errors import worded
-from iyo_magic.grants import grant
-from iyo_magic.magic import FLAG_LABELS
-from iyo_magic.notebook_login import for_shell
-from iyo_magic.options import FORM_OPTIONS, OPTIONS
-from iyo_magic.widget import FIELD_LABELS
+from iyo_magic.notebook import profiles
+from iyo_magic.notebook.form import FIELD_LABELS
+from iyo_magic.notebook.login_path import for_shell
+from iyo_magic.notebook.magic import FLAG_LABELS
+from iyo_magic.notebook.options import FORM_OPTIONS, OPTIONS
+from iyo_magic.oauth.grants import grant
 
 from .conftest import ORG
 from .test_magic import form_values

@@ -15,8 +15,9 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
-from iyo_magic import ConfigError, LoginRequest, login, remembered
-from iyo_magic.remembered import LoginKey, Place, RememberedJwts
+from iyo_magic import ConfigError, LoginRequest, login
+from iyo_magic.remember import store as remembered
+from iyo_magic.remember.store import LoginKey, Place, RememberedJwts
 from iyo_magic.server.demo_user import DemoUser
 
 from .conftest import ALICE, ALICE_APP, ALICE_SECRET, ORG, ORG_SECRET, request_for
@@ -264,7 +265,7 @@ def run(ip, line: str) -> str:
 
 def restart(ip) -> None:
     """What a kernel restart leaves: no variables, no results in memory."""
-    from iyo_magic.notebook_login import for_shell
+    from iyo_magic.notebook.login_path import for_shell
 
     ip.reset(new_session=False)
     for_shell(ip).variables.results.clear()
@@ -322,7 +323,7 @@ def test_magic_remember_refusals_are_one_line(ip, alice_env):
 
 
 def test_remote_kernels_are_warned_once(ip, alice_env, monkeypatch):
-    from iyo_magic import remembered_login
+    from iyo_magic.remember import resume as remembered_login
 
     monkeypatch.setattr(remembered_login, "_warned_remote", False)
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "x")

@@ -9,10 +9,10 @@ import pytest
 
 from iyo_magic import LoginRequest, RefreshError, login
 from iyo_magic.errors import OAuthError
-from iyo_magic.protocol import JwtOptions
-from iyo_magic.renewal import Renewal
+from iyo_magic.oauth.protocol import JwtOptions
+from iyo_magic.oauth.renewal import Renewal
+from iyo_magic.oauth.transport import Transport
 from iyo_magic.tokens import AccessToken
-from iyo_magic.transport import Transport
 
 from .conftest import ORG, ORG_SECRET
 

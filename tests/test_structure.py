@@ -73,8 +73,8 @@ def test_no_circle_under_type_checking_but_the_token_display():
     that runs them, so what keeps them (``remembered``) never names the login. One pair is allowed:
     the token values and their rich display (`card`)."""
     graph = import_graph(type_checking=True)
-    assert "iyo_magic.login_request" in graph["iyo_magic.remembered"]  # the reader saw the annotation import
-    assert cycles(graph) == [["iyo_magic.tokens", "iyo_magic.card", "iyo_magic.tokens"]]
+    assert "iyo_magic.oauth.request" in graph["iyo_magic.remember.store"]  # the reader saw the annotation import
+    assert cycles(graph) == [["iyo_magic.tokens", "iyo_magic.notebook.card", "iyo_magic.tokens"]]
 
 
 def test_the_reader_finds_a_circle():

@@ -25,9 +25,9 @@ def without_requests(code: str) -> str:
 def test_the_url_policy_and_its_users_need_no_requests():
     out = without_requests(
         """
-        from iyo_magic.url_policy import check_url, is_loopback_host, origin
+        from iyo_magic.oauth.url_policy import check_url, is_loopback_host, origin
         from iyo_magic.errors import ConfigError
-        import iyo_magic.redirect_listener, iyo_magic.server.demo_user, iyo_magic.jupyter_extension
+        import iyo_magic.browser.listener, iyo_magic.server.demo_user, iyo_magic.jupyter.extension
 
         print(check_url("https://itsyou.online/"), check_url("http://[::1]:8080"))
         print(is_loopback_host("127.0.0.2"), is_loopback_host("LOCALHOST"), is_loopback_host("example.com"))
@@ -53,7 +53,7 @@ def test_the_jwt_keeper_needs_no_requests():
     out = without_requests(
         """
         import base64, json, threading, time
-        from iyo_magic.jwt_keeper import JwtKeeper, authorization
+        from iyo_magic.auth.keeper import JwtKeeper, authorization
         from iyo_magic.tokens import JWT
 
         def unsigned(issued, lifetime, n):
@@ -117,12 +117,12 @@ def test_a_login_request_and_its_public_key_need_no_requests(tmp_path):
         f"""
         import iyo_magic
         from iyo_magic import ConfigError, LoginRequest
-        from iyo_magic.login_request import load_public_key
+        from iyo_magic.oauth.request import load_public_key
 
         one = LoginRequest("org", base_url="http://127.0.0.1:8080/", flow="cc", scopes="a,b", audiences=["x"])
         two = LoginRequest("org", base_url="http://127.0.0.1:8080", scopes=("a", "b"), audiences="x")
         print(one == two, hash(one) == hash(two), one.flow, one.base_url, one.scopes, one.audiences)
-        print(LoginRequest is iyo_magic.login_request.LoginRequest, "iyo_magic.login_flow" in sys.modules)
+        print(LoginRequest is iyo_magic.oauth.request.LoginRequest, "iyo_magic.login_flow" in sys.modules)
         for options in (dict(base_url="http://example.com"), dict(flow="password"), dict(validity=0)):
             try:
                 LoginRequest("org", **options)
@@ -161,7 +161,8 @@ def test_the_magic_loads_without_requests():
 def test_the_login_still_takes_the_same_request():
     """Where requests is there: one LoginRequest class, whichever way it is imported."""
     import iyo_magic
-    from iyo_magic import login_flow, login_request
+    from iyo_magic import login_flow
+    from iyo_magic.oauth import request as login_request
 
     assert iyo_magic.LoginRequest is login_request.LoginRequest is login_flow.LoginRequest
     assert "LoginRequest" in iyo_magic.__all__

@@ -19,8 +19,8 @@ import threading
 import time
 from typing import Callable
 
-from .tokens import JWT
-from .url_policy import origin
+from ..oauth.url_policy import origin
+from ..tokens import JWT
 
 DEFAULT_LEEWAY = 60.0
 

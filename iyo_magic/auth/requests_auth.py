@@ -22,8 +22,8 @@ from typing import Callable
 import requests
 from requests.auth import AuthBase
 
-from .jwt_keeper import DEFAULT_LEEWAY, JwtKeeper, authorization
-from .tokens import JWT
+from ..tokens import JWT
+from .keeper import DEFAULT_LEEWAY, JwtKeeper, authorization
 
 
 class IyoAuth(AuthBase):

@@ -15,8 +15,8 @@ import time
 from html import escape
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import Cancelled, ConfigError, NoAnswer, PortInUse
-from .url_policy import is_loopback_host
+from ..errors import Cancelled, ConfigError, NoAnswer, PortInUse
+from ..oauth.url_policy import is_loopback_host
 
 LISTEN_HOST = "127.0.0.1"
 ANSWER_FIELDS = ("code", "error", "state")

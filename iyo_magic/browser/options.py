@@ -10,8 +10,8 @@ import os
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import ConfigError
-from .settings import DEFAULT_WAIT
+from ..errors import ConfigError
+from ..settings import DEFAULT_WAIT
 
 REMOTE_MARKERS = ("JUPYTERHUB_API_TOKEN", "BINDER_LAUNCH_HOST", "BINDER_REQUEST", "SSH_CONNECTION")
 

@@ -14,8 +14,8 @@ import os
 import time
 from urllib.parse import urlsplit
 
+from ..errors import Cancelled, NoAnswer
 from . import handoff
-from .errors import Cancelled, NoAnswer
 
 POLL_SECONDS = 0.05
 

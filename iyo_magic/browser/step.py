@@ -12,12 +12,12 @@ import webbrowser
 from dataclasses import dataclass
 from typing import Callable
 
-from . import protocol
-from .errors import ConfigError, OAuthError
-from .redirect_listener import CallbackListener, listen_address, parse_pasted
-from .settings import DEFAULT_WAIT, MAX_WAIT
-from .tokens import AccessToken
-from .transport import Transport
+from ..errors import ConfigError, OAuthError
+from ..oauth import protocol
+from ..oauth.transport import Transport
+from ..settings import DEFAULT_WAIT, MAX_WAIT
+from ..tokens import AccessToken
+from .listener import CallbackListener, listen_address, parse_pasted
 
 #: Registration hints already given in this kernel (the magic says each once).
 _REGISTRATION_TOLD: set[str] = set()
@@ -91,7 +91,7 @@ class BrowserStep:
     def _receiver(self, redirect_uri: str, state: str):
         """Where the browser's answer arrives: this kernel's Jupyter server, when the redirect
         URI is its callback page (and no --listen says otherwise), else the loopback listener."""
-        from .jupyter_return import ServerHandoff, is_server_callback, registration_hint
+        from .server_return import ServerHandoff, is_server_callback, registration_hint
 
         if self.listen is None and is_server_callback(redirect_uri):
             self.notice("The browser comes back through this Jupyter server.")

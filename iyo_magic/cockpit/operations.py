@@ -18,7 +18,7 @@ import re
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from urllib.parse import quote
 
-from .cockpit_results import result_of
+from .results import result_of
 
 if TYPE_CHECKING:
     import requests

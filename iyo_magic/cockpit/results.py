@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .durations import utc_time
-from .errors import CockpitError, MissingExtra
+from ..durations import utc_time
+from ..errors import CockpitError, MissingExtra
 
 if TYPE_CHECKING:  # for annotations only: requests is imported by whoever sends the request
     import requests

@@ -12,14 +12,14 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .auth import IyoAuth
-from .cockpit_api import CockpitOperations
-from .cockpit_rules import GENERATIONS, accepted_everywhere
-from .errors import CockpitError
-from .settings import DEFAULT_TIMEOUT
-from .tokens import JWT
-from .transport import LoopbackDirectSession, first_line, without_credentials
-from .url_policy import check_url, origin
+from ..auth.requests_auth import IyoAuth
+from ..errors import CockpitError
+from ..oauth.transport import LoopbackDirectSession, first_line, without_credentials
+from ..oauth.url_policy import check_url, origin
+from ..settings import DEFAULT_TIMEOUT
+from ..tokens import JWT
+from .operations import CockpitOperations
+from .rules import GENERATIONS, accepted_everywhere
 
 
 def _advice_401() -> dict[str, str]:

@@ -22,8 +22,8 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from . import handoff
-from .redirect_listener import REPORT_WAIT, answer_page
+from ..browser import handoff
+from ..browser.listener import REPORT_WAIT, answer_page
 
 NOT_LOGGED_IN = "This page belongs to a notebook server you are not logged in to."
 

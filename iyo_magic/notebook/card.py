@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from html import escape
 from typing import TYPE_CHECKING
 
-from .durations import describe_remaining, utc_time
+from ..durations import describe_remaining, utc_time
 
 if TYPE_CHECKING:
-    from .tokens import JWT, AccessToken
+    from ..tokens import JWT, AccessToken
 
 _STYLE = (
     "border:1px solid #9ab;border-radius:6px;padding:.6em .9em;margin:.3em 0;max-width:42em;"

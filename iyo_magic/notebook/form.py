@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from . import settings
-from .browser_policy import BrowserOptions
+from .. import settings
+from ..browser.options import BrowserOptions
+from ..errors import Cancelled, ConfigError, IyoError, worded
+from ..login_flow import LoginResult
+from ..oauth.grants import DEFAULT_FLOW, GRANTS, grant
 from .card import jwt_card
-from .errors import Cancelled, ConfigError, IyoError, worded
-from .grants import DEFAULT_FLOW, GRANTS, grant
-from .login_flow import LoginResult
-from .namespace import summary, variable_names
-from .notebook_login import (
+from .login_path import (
     BrowserDisplay,
     NotebookLogin,
     SecretSource,
@@ -33,6 +32,7 @@ from .notebook_login import (
     request_from,
 )
 from .options import FORM_OPTIONS, Option, labels, routed
+from .variables import summary, variable_names
 
 log = logging.getLogger(__name__)
 

@@ -20,15 +20,15 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import ConfigError
-from .grants import DEFAULT_FLOW, grant
-from .login_flow import LoginResult, fingerprint, login
-from .login_request import LoginRequest, load_public_key
-from .namespace import TokenVariables
-from .settings import DEFAULT_REDIRECT_URI, SECRET_ENV
+from ..errors import ConfigError
+from ..login_flow import LoginResult, fingerprint, login
+from ..oauth.grants import DEFAULT_FLOW, grant
+from ..oauth.request import LoginRequest, load_public_key
+from ..settings import DEFAULT_REDIRECT_URI, SECRET_ENV
+from .variables import TokenVariables
 
 if TYPE_CHECKING:
-    from .browser_policy import BrowserOptions
+    from ..browser.options import BrowserOptions
 
 
 @dataclass
@@ -149,9 +149,9 @@ class NotebookLogin:
 
     @staticmethod
     def _browser_step(request: LoginRequest, browser: BrowserOptions | None, display: BrowserDisplay | None):
-        from .browser_policy import BrowserOptions
-        from .browser_step import BrowserStep
-        from .jupyter_return import is_server_callback
+        from ..browser.options import BrowserOptions
+        from ..browser.server_return import is_server_callback
+        from ..browser.step import BrowserStep
 
         browser = browser or BrowserOptions()
         if display is None:
@@ -213,7 +213,7 @@ def login_page_base(configured: str) -> str:
     holds only in a kernel under a Jupyter server; elsewhere (nbclient, a terminal: no page)
     the login page is at the base URL."""
     if configured.startswith("/"):
-        from .jupyter_return import under_jupyter_server
+        from ..browser.server_return import under_jupyter_server
 
         return configured if under_jupyter_server() else ""
     return configured
@@ -225,6 +225,6 @@ def default_redirect_uri(settings: dict[str, Any]) -> str:
     user's browser can reach, else the loopback listener's."""
     if settings["redirect_uri"]:
         return settings["redirect_uri"]
-    from .jupyter_return import server_callback
+    from ..browser.server_return import server_callback
 
     return server_callback() or DEFAULT_REDIRECT_URI

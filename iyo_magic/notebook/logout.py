@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .durations import utc_time
-from .errors import IyoError
-from .protocol import REFRESH_TOKEN_IDLE_DAYS
-from .tokens import JWT
+from ..durations import utc_time
+from ..errors import IyoError
+from ..oauth.protocol import REFRESH_TOKEN_IDLE_DAYS
+from ..tokens import JWT
 
 if TYPE_CHECKING:
-    from .login_request import LoginRequest
-    from .namespace import TokenVariables
+    from ..oauth.request import LoginRequest
+    from .variables import TokenVariables
 
 
 def log_out(variables: TokenVariables, prefix: str, request: LoginRequest | None) -> str:
     """Forget ``prefix``'s tokens and ``request``'s remembered JWT; the lines to show."""
-    from .remembered_login import forget
+    from ..remember.resume import forget
 
     earlier = variables.results.get(prefix)
     removed = variables.clear(prefix)

@@ -14,12 +14,12 @@ from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from traitlets import Dict, Float, Unicode, default
 
-from . import settings
-from .errors import IyoError
-from .grants import DEFAULT_FLOW, grant
-from .magic_line import asks_for_help, options_given, suspicious_words, values_of, with_options
-from .namespace import summary
+from .. import settings
+from ..errors import IyoError
+from ..oauth.grants import DEFAULT_FLOW, grant
+from .line import asks_for_help, options_given, suspicious_words, values_of, with_options
 from .options import DEFAULT_PREFIX, FORM_OPTIONS, OPTIONS, from_line, labels, routed
+from .variables import summary
 
 # The HTTP modules (requests) are imported on first use, so that %load_ext stays cheap.
 
@@ -198,13 +198,13 @@ class IyoMagics(Magics):
     def _scrub(self, typed: list[str]) -> None:
         """Take words that may be secrets out of the history, the log file and the cell."""
         if typed:
-            from .history import scrub_current_input
+            from .history_scrub import scrub_current_input
 
             scrub_current_input(self.shell, typed)
 
     # -- logging in ------------------------------------------------------------------------------
     def _logins(self):
-        from .notebook_login import for_shell
+        from .login_path import for_shell
 
         return for_shell(self.shell)
 
@@ -212,12 +212,12 @@ class IyoMagics(Magics):
         return {name: getattr(self, name) for name in settings.DEFAULTS}
 
     def _request(self, args):
-        from .notebook_login import request_from
+        from .login_path import request_from
 
         return request_from(self._settings(), **routed(from_line(args), "request"))
 
     def _login(self, args, line: str) -> None:
-        from .notebook_login import BrowserDisplay, SecretSource
+        from .login_path import BrowserDisplay, SecretSource
 
         links = LoginLinks()
 
@@ -238,7 +238,7 @@ class IyoMagics(Magics):
             raise
         finally:
             if links.shown:  # only the code flow shows links (and loads the browser machinery)
-                from .browser_step import LINK_WITHDRAWN
+                from ..browser.step import LINK_WITHDRAWN
 
                 links.withdraw_all(LINK_WITHDRAWN)
         text = summary(outcome.result, args.prefix)
@@ -251,12 +251,12 @@ class IyoMagics(Magics):
         """The browser step's options; a client-credentials login never loads that machinery."""
         if not grant(args.flow).needs_user:
             return None
-        from .browser_policy import BrowserOptions
+        from ..browser.options import BrowserOptions
 
         return BrowserOptions(self.browser, **routed(from_line(args), "browser"))
 
     def _notice(self, text: str) -> None:
-        from .errors import worded
+        from ..errors import worded
 
         print(worded(text, FLAG_LABELS))
 
@@ -278,9 +278,9 @@ class IyoMagics(Magics):
         if refused:
             raise UsageError(f"--form and {' '.join(refused)} ask for different things: use one")
         try:
-            from .widget import LoginForm
+            from .form import LoginForm
         except ModuleNotFoundError as missing:
-            from .errors import MissingExtra
+            from ..errors import MissingExtra
 
             raise UsageError(f"%iyo_token --form: {MissingExtra('the form', missing.name or 'ipywidgets')}") from None
         from IPython.display import display
@@ -312,14 +312,14 @@ class IyoMagics(Magics):
         if result is None:
             request = self._request_if_named(args)
             if request is not None and request.want_jwt and request.refreshable:
-                from .remembered_login import kept_note
+                from ..remember.resume import kept_note
 
                 text += "\n" + kept_note(request)
         if result is None or result.auth is None:
             print(text)
             return
         from .card import jwt_card
-        from .namespace import variable_names
+        from .variables import variable_names
 
         card = jwt_card(
             result.auth.jwt,

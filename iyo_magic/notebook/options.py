@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .grants import FLOW_NAMES, flow_help
-from .settings import DEFAULT_WAIT, SECRET_ENV
+from ..oauth.grants import FLOW_NAMES, flow_help
+from ..settings import DEFAULT_WAIT, SECRET_ENV
 
 DEFAULT_PREFIX = "iyo"
 

@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .dirs import config_directory
-from .errors import ConfigError
-from .tokens import JWT_SHAPE
+from ..dirs import config_directory
+from ..errors import ConfigError
+from ..tokens import JWT_SHAPE
 
 #: What a profile may set: settings, and the line's flow, scope, aud, secret_env and remember.
 SETTINGS = ("base_url", "client_id", "cockpit_url", "redirect_uri")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .durations import describe_remaining
+from ..durations import describe_remaining
 
 if TYPE_CHECKING:
-    from .login_flow import LoginResult
-    from .tokens import JWT
+    from ..login_flow import LoginResult
+    from ..tokens import JWT
 
 SUFFIXES = ("access_token", "jwt", "auth", "cockpit")
 
@@ -69,7 +69,7 @@ class TokenVariables:
         if result.remembered_in is not None:
             lines.append(f"remembered in {result.remembered_in}")
             if result.remembered_in.plain:
-                from .protocol import REFRESH_TOKEN_IDLE_DAYS
+                from ..oauth.protocol import REFRESH_TOKEN_IDLE_DAYS
 
                 lines.append(
                     "  warning: a plain file: whoever can read it (root, backups, a hub's administrators) can "

@@ -9,7 +9,7 @@ A leaf module: it imports nothing of the package but its errors, and no I/O.
 
 from __future__ import annotations
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 
 class Grant:

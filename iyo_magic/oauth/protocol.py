@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from .errors import ConfigError, OAuthError
-from .tokens import JWT, AccessToken, split_scopes
+from ..errors import ConfigError, OAuthError
+from ..tokens import JWT, AccessToken, split_scopes
 
 if TYPE_CHECKING:  # flows only receive a transport; importing requests here would slow %load_ext
     from .transport import Transport

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from ..errors import IyoError, RefreshError
+from ..tokens import JWT, AccessToken
 from . import protocol
-from .errors import IyoError, RefreshError
-from .tokens import JWT, AccessToken
 
 if TYPE_CHECKING:
     from .transport import Transport

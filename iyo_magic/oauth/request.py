@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
+from ..settings import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, MAX_TIMEOUT, PUBLISHED_PUBLIC_KEY
+from ..tokens import split_scopes
 from .grants import DEFAULT_FLOW, grant
-from .settings import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, MAX_TIMEOUT, PUBLISHED_PUBLIC_KEY
-from .tokens import split_scopes
 from .url_policy import check_url
 
 

@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 import requests
 import urllib3
 
-from .errors import OAuthError, TransportError
-from .settings import DEFAULT_TIMEOUT
-from .tokens import JWT_SHAPE
+from ..errors import OAuthError, TransportError
+from ..settings import DEFAULT_TIMEOUT
+from ..tokens import JWT_SHAPE
 from .url_policy import check_url, is_loopback_host
 
 

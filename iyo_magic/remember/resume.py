@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Callable
 
-from . import protocol
-from .errors import ConfigError, IyoError, OAuthError
-from .remembered import LoginKey, Place, RememberedJwts, Unreadable
+from ..errors import ConfigError, IyoError, OAuthError
+from ..oauth import protocol
+from .store import LoginKey, Place, RememberedJwts, Unreadable
 
 if TYPE_CHECKING:
-    from .login_request import LoginRequest
-    from .tokens import JWT
-    from .transport import Transport
+    from ..oauth.request import LoginRequest
+    from ..oauth.transport import Transport
+    from ..tokens import JWT
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class Remembering:
 
     def _warn_if_remote(self) -> None:
         global _warned_remote
-        from .browser_policy import running_remotely
+        from ..browser.options import running_remotely
 
         if not _warned_remote and running_remotely():
             _warned_remote = True
@@ -116,7 +116,7 @@ def forget(request: LoginRequest) -> tuple[str | None, Place]:
 
 def kept_note(request: LoginRequest) -> str:
     """One line for ``--status`` in a kernel that has not logged in: is a JWT kept for this login?"""
-    from .tokens import JWT
+    from ..tokens import JWT
 
     store = RememberedJwts(create=False)
     key = LoginKey.of(request)

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from .dirs import state_directory
-from .errors import ConfigError
-from .tokens import JWT_SHAPE
+from ..dirs import state_directory
+from ..errors import ConfigError
+from ..tokens import JWT_SHAPE
 
 if TYPE_CHECKING:
-    from .login_request import LoginRequest
+    from ..oauth.request import LoginRequest
 
 KEYRING_SERVICE = "iyo_magic"
 #: A keyring that has not answered by then (a locked desktop keyring waiting for a password

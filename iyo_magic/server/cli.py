@@ -10,7 +10,7 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
-from ..cockpit_rules import DEFAULT, GENERATIONS
+from ..cockpit.rules import DEFAULT, GENERATIONS
 from .keys import default_state_dir
 
 DEFAULT_IYO_PORT = 8977

@@ -6,7 +6,7 @@ Authentication (g8cockpit's ``process_jwt_token``): the ``jwt`` cookie first, el
 the ItsYou.online key; ``iss == "itsyouonline"``; ``exp`` in the future; ``aud``, when present,
 must contain the organization; then one of the claims the generation accepts. Which claims, and
 the 401 texts, are each generation's (``rules``: g8cockpit, or ays9, whose ``check_token`` also
-lets ``azp == ORG`` through), from `iyo_magic.cockpit_rules`. The API's model is in ``ays``;
+lets ``azp == ORG`` through), from `iyo_magic.cockpit.rules`. The API's model is in ``ays``;
 errors are ``{"code": int, "error": str}``.
 """
 
@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ..cockpit_rules import DEFAULT, GENERATIONS
+from ..cockpit.rules import DEFAULT, GENERATIONS
 from .ays import Ays, Conflict, Invalid, NotFoundError
 
 ISSUER = "itsyouonline"

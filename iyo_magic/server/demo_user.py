@@ -17,7 +17,7 @@ import urllib.request
 import webbrowser
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from ..url_policy import is_loopback_host
+from ..oauth.url_policy import is_loopback_host
 from .accounts import DEMO
 
 BROWSER_NAME = "iyo-demo-user"
@@ -103,7 +103,7 @@ def a_visitor_clicks() -> bool:
     """Whether a person will click the login link: on Binder (``binder/start`` sets
     IYO_LOGIN_BASE_URL), in a kernel its Jupyter server started. Run headless (nbclient,
     nbconvert, papermill, nbval, a Binder repository's CI), there is no one to click."""
-    from ..jupyter_return import under_jupyter_server
+    from ..browser.server_return import under_jupyter_server
 
     return bool(os.environ.get("IYO_LOGIN_BASE_URL", "").strip()) and under_jupyter_server()
 
