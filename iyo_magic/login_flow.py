@@ -90,7 +90,7 @@ def login(
     ``code_grant`` runs the browser part of the Authorization Code flow and returns the access
     token; the client-credentials flow needs none. With ``remember``, a JWT kept by an earlier
     identical login is refreshed instead (one request, no secret, no browser), and this login's
-    JWT is kept for the next one (see ``remembered``); ``fresh`` skips the kept JWT and logs in
+    JWT is kept for the next one (see ``remember.store``); ``fresh`` skips the kept JWT and logs in
     (then keeps the new one). ``notice`` tells the user what happened.
 
     A failure raises an `IyoError` whose one-line message says what to do, from this frame: the

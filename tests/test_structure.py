@@ -79,3 +79,73 @@ def test_no_circle_under_type_checking_but_the_token_display():
 
 def test_the_reader_finds_a_circle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+#: The layers, lowest first (docs/architecture.md). A module may import its own layer's modules
+#: and those of lower layers, never a higher one; imports under TYPE_CHECKING count too.
+LAYERS = [
+    ("values", {"errors", "durations", "settings", "dirs", "tokens"}),
+    ("oauth", {"oauth"}),
+    ("auth", {"auth"}),
+    ("browser", {"browser"}),
+    ("cockpit", {"cockpit"}),
+    ("remember", {"remember"}),
+    ("the use case", {"login_flow"}),
+    ("notebook", {"notebook"}),
+]
+#: Beside the layers: they may import any layer below the use case, and nothing imports them.
+SIDE = {"jupyter", "server"}
+#: The one upward import: the token values' rich display (`_repr_html_`).
+ALLOWED_UPWARD = {("iyo_magic.tokens", "iyo_magic.notebook.card")}
+#: Layers of one rank may not import each other either (browser and cockpit know nothing of each other).
+PEERS = {"browser": 3, "cockpit": 3}
+
+
+def part(module: str) -> str:
+    """The layer's name part of a module: ``iyo_magic.oauth.protocol`` -> ``oauth``."""
+    return module.split(".")[1] if module.count(".") else ""
+
+
+def rank(module: str) -> float:
+    name = part(module)
+    if name in SIDE:
+        return len(LAYERS) - 2.5  # above remember, below the use case
+    for index, (_, parts) in enumerate(LAYERS):
+        if name in parts:
+            return PEERS.get(name, index)
+    raise AssertionError(f"{module} belongs to no layer: add it to LAYERS and docs/architecture.md")
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """The imports of ``graph`` that break the layer rule."""
+    wrong = []
+    for source, targets in graph.items():
+        if source == "iyo_magic":  # the package's face: lazy names from every layer
+            continue
+        for target in targets:
+            same_layer = part(source) == part(target) or {part(source), part(target)} <= LAYERS[0][1]
+            if same_layer or (source, target) in ALLOWED_UPWARD:
+                continue
+            if part(target) in SIDE or rank(target) >= rank(source):
+                wrong.append(f"{source} -> {target}")
+    return wrong
+
+
+def test_every_import_goes_down_the_layers():
+    graph = import_graph(type_checking=True)
+    assert sum(len(targets) for targets in graph.values()) > 100  # the reader really found the imports
+    assert upward_imports(graph) == []
+
+
+def test_the_layer_rule_catches_what_goes_up_or_sideways():
+    graph = {
+        "iyo_magic.oauth.protocol": {"iyo_magic.notebook.magic", "iyo_magic.errors"},
+        "iyo_magic.browser.step": {"iyo_magic.cockpit.session"},
+        "iyo_magic.login_flow": {"iyo_magic.server.ays", "iyo_magic.remember.store"},
+        "iyo_magic.server.cli": {"iyo_magic.cockpit.rules"},
+    }
+    assert upward_imports(graph) == [
+        "iyo_magic.oauth.protocol -> iyo_magic.notebook.magic",
+        "iyo_magic.browser.step -> iyo_magic.cockpit.session",
+        "iyo_magic.login_flow -> iyo_magic.server.ays",
+    ]

@@ -1,4 +1,4 @@
-"""The kernel's side of the return through its Jupyter server (see ``jupyter_extension``).
+"""The kernel's side of the return through its Jupyter server (see ``jupyter.extension``).
 
 When the kernel runs under a Jupyter server that has the extension (its ``JPY_PARENT_PID``
 names a server that left an ``iyo-server-<pid>.json``), the Authorization Code flow sends the

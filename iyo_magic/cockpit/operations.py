@@ -6,7 +6,7 @@ names, documented in its docstring.
 The methods are the one table: `operation` reads each one's signature to build the request (the
 arguments named in the path fill it, those it lists as ``body`` go in the JSON body, the rest in
 the query), so ``iyo_cockpit.list_jobs?`` shows exactly what is sent. Results are plain lists and
-dicts that display as tables (``cockpit_results``). `Repository` gives one repository's
+dicts that display as tables (``cockpit.results``). `Repository` gives one repository's
 operations without repeating its name: ``iyo_cockpit.repository("demo").list_jobs(state="error")``.
 """
 

@@ -1,5 +1,5 @@
 """`CockpitSession`: a `requests.Session` bound to a Cockpit base URL, authenticated by `IyoAuth`,
-with the AYS API's operations as methods (``cockpit_api``).
+with the AYS API's operations as methods (``cockpit.operations``).
 
 ``iyo_cockpit.list_repositories()`` or ``iyo_cockpit.get("/ays/repository")`` sends the fresh
 JWT, and an error answer raises a `CockpitError` whose one-line message says what the Cockpit

@@ -3,7 +3,7 @@
 `LoginRequest`, the browser step, the secret's source) and how each front end names it in a
 message (``{setting:NAME}``, see `errors.worded`).
 
-`magic_line` builds the magic's parser from it, `magic` and `widget` read it to turn what they
+`notebook.line` builds the magic's parser from it, `notebook.magic` and `notebook.form` read it to turn what they
 were given into a login. A new option is a row here, plus the code that uses its value.
 
 A leaf module: it imports nothing of the package but other leaves, and no I/O.

@@ -1,7 +1,7 @@
 """`TokenVariables`: the notebook variables a login fills (``<prefix>_access_token``, ``_jwt``,
 ``_auth``, ``_cockpit``) and the last result per prefix (for identical calls and ``--status``).
 
-Every front end of one notebook shares one (see ``notebook_login``), so ``%iyo_token --status``
+Every front end of one notebook shares one (see ``notebook.login_path``), so ``%iyo_token --status``
 shows what the form obtained and the other way round.
 """
 

@@ -2,7 +2,7 @@
 the PEM a JWT's signature is checked with.
 
 A value, apart from the login that runs it (``login_flow``): building or checking one imports no
-HTTP library, and what keeps or compares requests (``remembered``, the front ends, the logout)
+HTTP library, and what keeps or compares requests (``remember.store``, the front ends, the logout)
 depends on this module, not on the login.
 """
 

@@ -1,5 +1,5 @@
 """``--remember`` during a login: resume a kept JWT with one refresh (no browser, no secret),
-keep a new login's JWT, and write renewals back (see ``remembered`` for where).
+keep a new login's JWT, and write renewals back (see ``remember.store`` for where).
 
 Two kernels that resume the same login at once take turns on its lock: the second finds the
 JWT the first wrote and uses it, so there is one refresh. A kept JWT that cannot be refreshed

@@ -7,7 +7,7 @@ Only the JWT is kept (never the client secret or the access token), one per `Log
 base URL, client, flow, scope and audience. A file is mode 0600 in a 0700 directory that belongs
 to the user; a looser file or directory is refused, saying why, and never silently skipped.
 Writes are atomic (a new file renamed over the old), and a lock file per login lets kernels
-that refresh at once take turns (see ``remembered_login``).
+that refresh at once take turns (see ``remember.resume``).
 """
 
 from __future__ import annotations
