@@ -107,7 +107,7 @@ class CallbackListener:
         class Handler(http.server.BaseHTTPRequestHandler):
             timeout = REQUEST_TIMEOUT  # an idle connection is dropped, never waited on
 
-            def do_GET(self) -> None:  # noqa: N802 - the http.server name
+            def do_GET(self) -> None:  # the http.server name
                 answer = parse_query(urlsplit(self.path).query)
                 if listener._answered.is_set() or not hmac.compare_digest(answer.get("state", ""), expected_state):
                     self._page(400, answer_page(False, "This is not the answer the notebook is waiting for."))

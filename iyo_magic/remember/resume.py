@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IDLE_DAYS = protocol.REFRESH_TOKEN_IDLE_DAYS
 REMOTE_NOTE = (
     "--remember on a remote kernel (JupyterHub, Binder): the JWT is kept in {place} on the server, "
     "where its administrators may be able to read it"
@@ -66,7 +65,8 @@ class Remembering:
             raise  # a file or directory others can read, a keyring that does not answer: the user must act
         except OAuthError as exc:
             self.store.forget(self.key)
-            lapsed = f"the authorization was removed on ItsYou.online, or it went unused for {IDLE_DAYS} days"
+            idle = protocol.REFRESH_TOKEN_IDLE_DAYS
+            lapsed = f"the authorization was removed on ItsYou.online, or it went unused for {idle} days"
             reason = lapsed if exc.status == 401 else str(exc)
             self.notice(f"the remembered JWT could not be refreshed ({reason}); logging in as usual")
         except IyoError as exc:  # no answer: the flow, run next, says more

@@ -318,7 +318,7 @@ def _within_deadline(call: Callable, *args):
     def run() -> None:
         try:
             outcome["value"] = call(*args)
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller below
+        except BaseException as exc:  # handed back to the caller below
             outcome["error"] = exc
 
     worker = threading.Thread(target=run, daemon=True, name="iyo-keyring")

@@ -138,7 +138,7 @@ class CockpitServer:
             return self.refuse(rules.bad_signature)
         except pyjwt.PyJWTError as exc:
             return self.refuse(rules.jwt_error.format(exc))
-        except Exception as exc:  # noqa: BLE001 - the Cockpit answers every failure with a 401
+        except Exception as exc:  # the Cockpit answers every failure with a 401
             return self.refuse(rules.unexpected.format(type(exc).__name__))
         # python-jose's order: exp, then aud (only when present), then iss.
         if "exp" in claims and float(claims["exp"]) <= self.clock():

@@ -75,7 +75,7 @@ class DemoUser(webbrowser.BaseBrowser):
         def run() -> None:
             try:
                 self.visit(url)
-            except Exception as exc:  # noqa: BLE001 - kept for whoever inspects the demo user
+            except Exception as exc:  # kept for whoever inspects the demo user
                 self.error = exc
 
         self.thread = threading.Thread(target=run, daemon=True, name=BROWSER_NAME)
