@@ -4,10 +4,8 @@ HTTP does."""
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import re
-from pathlib import Path
 
 import pytest
 from IPython.core.error import UsageError
@@ -19,7 +17,6 @@ from iyo_magic.oauth.grants import GRANTS, flow_help, grant
 from .conftest import ORG, ORG_SECRET, request_for
 from .test_code_flow import Paster
 
-PACKAGE = Path(__file__).resolve().parents[1] / "iyo_magic"
 #: What each grant does, written down apart from the table (so a wrong fact there fails here):
 #: (name, the user logs in in a browser, --jwt-only is one round trip, renewal logs in again alone).
 DOES = [
@@ -112,43 +109,3 @@ def test_renews_unattended_is_whether_the_renewal_logs_in_again(
         with pytest.raises(RefreshError, match="can no longer be renewed without the user"):
             result.auth.renew()
     assert len(paster.shown.links) == links  # never the user again
-
-
-def flow_comparisons(path: Path) -> list[str]:
-    """The comparisons in ``path`` that involve a flow (a name or attribute called ``*flow*``)."""
-    found = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Compare):
-            named = [
-                sub
-                for operand in (node.left, *node.comparators)
-                for sub in ast.walk(operand)
-                if "flow" in (getattr(sub, "id", "") or getattr(sub, "attr", "")).lower()
-            ]
-            if named:
-                found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
-    return found
-
-
-def test_no_flow_is_compared_outside_the_grant_table():
-    """The client's modules read a grant's facts; the stand-ins (server/) are the other side."""
-    paths = [p for p in sorted(PACKAGE.rglob("*.py")) if "server" not in p.parts and p.name != "grants.py"]
-    assert len(paths) > 20
-    assert [found for path in paths for found in flow_comparisons(path)] == []
-
-
-def test_the_comparison_reader_finds_one(tmp_path):
-    sample = tmp_path / "sample.py"
-    sample.write_text("if request.flow == X or canonical_flow(f) != Y or flow in Z:\n    pass\n")
-    assert [found.split(": ", 1)[1] for found in flow_comparisons(sample)] == [
-        "request.flow == X",
-        "canonical_flow(f) != Y",
-        "flow in Z",
-    ]
-    sample.write_text("if grant(request.flow).needs_user:\n    pass\n")
-    assert flow_comparisons(sample) == []
-
-
-def test_a_grant_is_found_by_any_of_its_names():
-    for each in GRANTS:
-        assert all(grant(name) is each for name in each.names)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "iyo_magic"
+PACKAGE = Path(__file__).resolve().parents[2] / "iyo_magic"
 
 
 def module_name(path: Path) -> str:
