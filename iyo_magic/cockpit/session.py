@@ -8,6 +8,7 @@ answered (its ``{"code", "error"}``) and, for a 401, which claim it most likely 
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 import requests
@@ -19,12 +20,15 @@ from ..oauth.url_policy import check_url, origin
 from ..settings import DEFAULT_TIMEOUT
 from ..tokens import JWT
 from .operations import CockpitOperations
-from .rules import GENERATIONS, accepted_everywhere
 
 
+@functools.lru_cache(maxsize=1)
 def _advice_401() -> dict[str, str]:
     """What to do about each 401 text of every Cockpit generation. The others (a credential that
-    is no bearer JWT, a JWT without the claims) get `CockpitSession._claims_hint`."""
+    is no bearer JWT, a JWT without the claims) get `CockpitSession._claims_hint`. Made on the
+    first 401: the rules' dataclasses cost a login that never meets one ~2 ms of import."""
+    from .rules import GENERATIONS
+
     advice = {}
     for rules in GENERATIONS.values():
         advice[rules.no_jwt] = "no JWT was sent; pass auth=iyo_auth or use iyo_cockpit"
@@ -35,9 +39,6 @@ def _advice_401() -> dict[str, str]:
         advice[rules.bad_issuer] = "the JWT was not issued by ItsYou.online"
         advice[rules.bad_signature] = "the Cockpit trusts another ItsYou.online key; check --base-url"
     return advice
-
-
-_ADVICE_401 = _advice_401()
 
 
 class CockpitSession(CockpitOperations, LoopbackDirectSession):
@@ -120,13 +121,15 @@ class CockpitSession(CockpitOperations, LoopbackDirectSession):
             except (ValueError, AttributeError):
                 detail = body
             return f"{what}: {first_line(without_credentials(str(detail), response.request))}"
-        hint = _ADVICE_401.get(body)
+        hint = _advice_401().get(body)
         if hint is None:
             hint = self._claims_hint()
         return f"{what} {body!r}: {hint}"
 
     def _claims_hint(self) -> str:
         """What a 401 most likely wants, next to what this session's JWT has."""
+        from .rules import accepted_everywhere
+
         # A 401 does not say which generation answered: advise what passes any of them.
         wants = "it wants " + " or ".join(claim.advice for claim in accepted_everywhere())
         jwt = self._iyo_jwt()
