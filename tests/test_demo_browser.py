@@ -111,7 +111,10 @@ def test_the_form_logs_in_with_the_code_flow(demo, browser):
     second = forms.nth(1)
     second.get_by_role("button", name="Get token and JWT").click()
     link = second.locator("a.iyo-login-link")
-    link.wait_for()
+    try:
+        link.wait_for()
+    except playwright.TimeoutError:  # say what the form said (another run holding port 8976, say)
+        pytest.fail(f"no login link; the form says: {second.locator('.iyo-message').inner_text()!r}")
     login = browser.new_page()
     login.set_default_timeout(30_000)
     login.goto(link.get_attribute("href"))
