@@ -12,10 +12,10 @@ import sys
 
 from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
-from traitlets import Dict, Float, Unicode, default
+from traitlets import Dict, Float, List, Unicode, default
 
 from .. import settings
-from ..errors import IyoError
+from ..errors import IyoError, OAuthError, TransportError
 from ..oauth.grants import DEFAULT_FLOW, grant
 from .line import asks_for_help, options_given, suspicious_words, values_of, with_options
 from .options import DEFAULT_PREFIX, FORM_OPTIONS, OPTIONS, from_line, labels, routed
@@ -57,6 +57,10 @@ class IyoMagics(Magics):
     profiles = Dict(
         help="Named profiles for -p NAME: {name: {base_url, client_id, scope, aud, cockpit_url, flow, "
         "redirect_uri, secret_env, remember}}; never a secret. Also read from profiles.toml in the config directory."
+    ).tag(config=True)
+    allowed_secret_envs = List(
+        Unicode(),
+        help="Environment variables, besides IYO_*, that a profile's secret_env may name (a profile cannot set this).",
     ).tag(config=True)
     browser = Unicode(
         "",
@@ -181,17 +185,21 @@ class IyoMagics(Magics):
         if args.profile:
             from .profiles import as_list, profile
 
-            chosen = profile(args.profile, self.profiles)
+            chosen = profile(args.profile, self.profiles, self.allowed_secret_envs)
+            filled = []
             for option in OPTIONS:
                 if not option.profile or option.setting not in chosen:
                     continue
                 given, value = getattr(args, option.dest), chosen[option.setting]
+                if given is None or given == [] or given is False:
+                    filled.append(option.setting)
                 if option.kind == "list":
                     setattr(args, option.dest, given or as_list(value))
                 elif option.kind == "on":
                     setattr(args, option.dest, given or value)
                 elif given is None:
                     setattr(args, option.dest, value)
+            args.from_profile = filled
         args.flow = args.flow or DEFAULT_FLOW
         return args
 
@@ -220,7 +228,7 @@ class IyoMagics(Magics):
         from .login_path import BrowserDisplay, SecretSource
 
         links = LoginLinks()
-
+        request = None
         try:
             request = self._request(args)
             outcome = self._logins().login(
@@ -232,9 +240,13 @@ class IyoMagics(Magics):
                 fresh=args.fresh,
                 remember=args.remember,
             )
-        except (IyoError, UsageError, KeyboardInterrupt):
+        except (IyoError, UsageError, KeyboardInterrupt) as exc:
             # A failed call may have had its secret in a name's place: keep none of those values.
             self._scrub([word.typed for word in values_of(line, "--secret-var", "--secret-env", "--client-id")])
+            if isinstance(exc, (OAuthError, TransportError)) and request is not None:  # a request went out
+                note = self._profile_sends(args, request, secret_sent=True)
+                if note:
+                    raise UsageError(f"{exc.worded(FLAG_LABELS)} ({note})") from None
             raise
         finally:
             if links.shown:  # only the code flow shows links (and loads the browser machinery)
@@ -242,10 +254,22 @@ class IyoMagics(Magics):
 
                 links.withdraw_all(LINK_WITHDRAWN)
         text = summary(outcome.result, args.prefix)
+        note = "" if outcome.reused else self._profile_sends(args, request, secret_sent=not outcome.result.resumed)
+        if note:
+            text += f" ({note})"
         if outcome.reused:
             restored = f"; restored {', '.join(outcome.restored)}" if outcome.restored else ""
             text += f" (still valid: no request made{restored}; --fresh to renew)"
         print(text)
+
+    def _profile_sends(self, args, request, secret_sent: bool) -> str:
+        """What the line's profile sends where, the first time in this kernel ('' without one)."""
+        if not args.profile:
+            return ""
+        from .profiles import first_sends, secret_named
+
+        secret = secret_named(args.secret_var, args.secret_env) if secret_sent else None
+        return first_sends(args.profile, args.from_profile, secret, request.base_url, request.cockpit_url or "")
 
     def _browser_options(self, args):
         """The browser step's options; a client-credentials login never loads that machinery."""

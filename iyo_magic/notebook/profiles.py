@@ -9,28 +9,44 @@ Profiles come from ``%config IyoMagics.profiles = {"staging": {...}}`` and from
     client_id = "staging-org"
     aud = "staging-org"
     cockpit_url = "https://cockpit.staging.example/api"
-    secret_env = "STAGING_SECRET"     # the name of the variable that holds the secret
+    secret_env = "IYO_STAGING_SECRET" # the name of the variable that holds the secret
 
 A profile of the same name in ``%config`` wins over the file's. On the line, a flag wins over
 the profile, and the profile over ``%config`` settings, the environment and the defaults.
+
+Profiles are shared (a team's config directory), so a profile does not decide alone which secret
+leaves the machine: its ``secret_env`` may name an ``IYO_*`` variable, or one the user allowed in
+``%config IyoMagics.allowed_secret_envs`` (which no profile can set). And the first time in a
+kernel that a profile sends the secret to a host other than ItsYou.online's (``itsyou.online`` and
+its subdomains) or loopback, or the JWT to its Cockpit URL (any host but loopback), the magic's
+line says which variable goes to which host (`first_sends`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..dirs import config_directory
 from ..errors import ConfigError
+from ..oauth.url_policy import is_loopback_host
 from ..tokens import JWT_SHAPE
 
 #: What a profile may set: settings, and the line's flow, scope, aud, secret_env and remember.
 SETTINGS = ("base_url", "client_id", "cockpit_url", "redirect_uri")
 LINE_OPTIONS = ("flow", "scope", "aud", "secret_env", "remember")
 KNOWN = SETTINGS + LINE_OPTIONS
+#: The variables any profile may read the secret from; others need the user's own allowance.
+ALWAYS_ALLOWED_PREFIX = "IYO_"
+#: The user's allowance, a setting no profile may hold.
+ALLOWANCE = "allowed_secret_envs"
+#: ItsYou.online's own host: a secret sent there (or to a subdomain) is not announced.
+ITSYOU_ONLINE = "itsyou.online"
 _SECRET_WORDS = re.compile(r"secret|password|passwd|token|jwt|api_?key|credential", re.IGNORECASE)
 
 
@@ -38,9 +54,10 @@ def profiles_file() -> Path:
     return config_directory() / "profiles.toml"
 
 
-def profile(name: str, configured: Mapping[str, Any]) -> dict[str, Any]:
+def profile(name: str, configured: Mapping[str, Any], allowed_secret_envs: Collection[str] = ()) -> dict[str, Any]:
     """The checked settings of profile ``name``: from ``configured`` (``%config
-    IyoMagics.profiles``), else from the profiles file."""
+    IyoMagics.profiles``), else from the profiles file. Its ``secret_env`` must be an ``IYO_*``
+    name or one of ``allowed_secret_envs``."""
     if name in configured:
         source = "%config IyoMagics.profiles"
         table = configured[name]
@@ -54,7 +71,7 @@ def profile(name: str, configured: Mapping[str, Any]) -> dict[str, Any]:
             )
         source = str(profiles_file())
         table = from_file[name]
-    return _checked(name, table, source)
+    return _checked(name, table, source, allowed_secret_envs)
 
 
 def _read_file() -> dict[str, Any]:
@@ -76,9 +93,14 @@ def _read_file() -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid TOML {where.group(0) if where else ''}".rstrip()) from None
 
 
-def _checked(name: str, table: Any, source: str) -> dict[str, Any]:
+def _checked(name: str, table: Any, source: str, allowed_secret_envs: Collection[str]) -> dict[str, Any]:
     if not isinstance(table, Mapping):
         raise ConfigError(f"profile {name!r} in {source} must be a table of settings")
+    if ALLOWANCE in table:
+        raise ConfigError(
+            f"profile {name!r} in {source} sets {ALLOWANCE}: a profile cannot allow itself; remove it, "
+            f"and allow a variable yourself with %config IyoMagics.{ALLOWANCE}"
+        )
     for key, value in table.items():
         if key == "secret_env":
             secret_like = isinstance(value, str) and not value.isidentifier()
@@ -92,7 +114,18 @@ def _checked(name: str, table: Any, source: str) -> dict[str, Any]:
         if key not in KNOWN:
             raise ConfigError(f"profile {name!r} in {source}: unknown setting {key!r} (known: {', '.join(KNOWN)})")
         _check_type(name, source, key, value)
+        if key == "secret_env":
+            _check_allowed(name, source, value, allowed_secret_envs)
     return dict(table)
+
+
+def _check_allowed(name: str, source: str, variable: str, allowed: Collection[str]) -> None:
+    if variable.startswith(ALWAYS_ALLOWED_PREFIX) or variable in allowed:
+        return
+    raise ConfigError(
+        f"profile {name!r} in {source} reads the secret from ${variable}: a profile may name only an "
+        f"{ALWAYS_ALLOWED_PREFIX}* variable; to allow it, run %config IyoMagics.{ALLOWANCE} = [{variable!r}]"
+    )
 
 
 def _holds_token(value: Any) -> bool:
@@ -119,3 +152,46 @@ def as_list(value: str | list[str] | None) -> list[str]:
     if value is None:
         return []
     return [value] if isinstance(value, str) else list(value)
+
+
+#: What was announced in this kernel: (what, host) pairs, each said once.
+_announced: set[tuple[str, str]] = set()
+
+
+def first_sends(name: str, filled: Collection[str], secret: str | None, base_url: str, cockpit_url: str) -> str:
+    """What profile ``name`` sends where, said the first time in this kernel: ``secret`` (how
+    the secret is named, e.g. ``$IYO_STAGING_SECRET``; None when none is sent) goes to
+    ``base_url``'s host when the profile chose the variable or the base URL (``filled``), and
+    the JWT to ``cockpit_url``'s host when the profile chose it. '' when nothing is new."""
+    sends = []
+    if secret and {"secret_env", "base_url"} & set(filled):
+        host = _host(base_url)
+        if not (_is_itsyou_online(host) or is_loopback_host(host)):
+            sends.append((secret, host))
+    if "cockpit_url" in filled and cockpit_url:
+        host = _host(cockpit_url)
+        if not is_loopback_host(host):
+            sends.append(("the JWT", host))
+    new = [(what, host) for what, host in sends if (what, host) not in _announced]
+    _announced.update(new)
+    if not new:
+        return ""
+    return f"profile {name!r} sends " + " and ".join(f"{what} to {host}" for what, host in new)
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _is_itsyou_online(host: str) -> bool:
+    return host == ITSYOU_ONLINE or host.endswith("." + ITSYOU_ONLINE)
+
+
+def secret_named(variable: str | None, env: str | None) -> str:
+    """How a message names the secret a login sends: its notebook variable or its environment variable."""
+    if variable:
+        return f"the secret in the notebook variable {variable}"
+    from ..settings import SECRET_ENV
+
+    name = env or SECRET_ENV
+    return f"${name}" if os.environ.get(name) else "the client secret"
