@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import jwt as pyjwt
 import pytest
@@ -395,3 +395,79 @@ def test_the_login_page_shows_the_demo_users_only_with_the_demo_accounts(standin
     own = Accounts.from_dict({"users": [{"username": "carol", "password": "carol-own-password"}]})
     with StandIns(own) as servers:
         assert "carol-own-password" not in requests.get(servers.iyo_url + "/login", timeout=5).text
+
+
+HUB = "https://hub.invalid"  # never reached: the tests read the redirects, never follow them
+
+
+@pytest.fixture(scope="module")
+def callback_standins():
+    """An organization with two API keys: one registered as a services prefix (the risk), one as
+    a single server's callback ending in ``?`` (what the magic tells users to register)."""
+    import copy
+
+    from iyo_magic.server import Accounts, StandIns
+    from iyo_magic.server.accounts import DEMO
+
+    accounts = copy.deepcopy(DEMO)
+    keys = accounts["organizations"][0]["api_keys"]
+    keys[0]["callback_url"] = f"{HUB}/services/x/callback"
+    keys[1]["callback_url"] = f"{HUB}/user/u1/iyo/callback?"
+    with StandIns(Accounts.from_dict(accounts)) as servers:
+        yield servers
+
+
+def authorize_as_alice(standins, redirect_uri: str, state: str = "s1") -> requests.Response:
+    """Alice's browser (logged in, the organization authorized) asks for a code for ``redirect_uri``."""
+    browser = requests.Session()
+    browser.post(standins.iyo_url + "/login", data={"username": "alice", "password": ALICE["password"]})
+    params = {"response_type": "code", "client_id": ORG, "scope": f"user:memberof:{ORG}", "state": state}
+    url, query = standins.iyo_url + "/v1/oauth/authorize", {**params, "redirect_uri": redirect_uri}
+    r = browser.get(url, params=query, allow_redirects=False)
+    if r.headers.get("Location", "").startswith("/authorize?"):  # the consent page: authorize once
+        consent = dict(parse_qsl(r.headers["Location"].split("?", 1)[1]))
+        browser.post(standins.iyo_url + "/authorize", data={**consent, "decision": "authorize"}, allow_redirects=False)
+    return browser.get(
+        standins.iyo_url + "/v1/oauth/authorize", params={**params, "redirect_uri": redirect_uri}, allow_redirects=False
+    )
+
+
+def test_a_raw_prefix_admits_dot_segments_as_the_real_server_does(callback_standins):
+    """The real risk, seen by the tests: a registered path prefix lets a link send the code to a
+    URI the browser normalises to another user's server."""
+    bent = f"{HUB}/services/x/callback/../../../user/u2/iyo/callback"
+    r = authorize_as_alice(callback_standins, bent)
+    assert r.status_code == 302 and r.headers["Location"].startswith(bent + "?code=")
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        f"{HUB}/user/u1/iyo/callback?/../../u2/iyo/callback",
+        f"{HUB}/user/u1/iyo/callback?x=1#/../../u2/",
+        f"{HUB}/user/u1/iyo/callback%3F/../../u2/iyo/callback",  # unescaped once more by the server
+    ],
+    ids=["dot-segments", "fragment", "escaped-question-mark"],
+)
+def test_a_callback_registered_with_a_question_mark_admits_nothing_outside_the_query(callback_standins, uri):
+    r = authorize_as_alice(callback_standins, uri)
+    if r.status_code == 302:
+        target = urlsplit(r.headers["Location"])  # whatever was appended, the code goes to u1's page
+        assert (target.scheme, target.netloc, target.path) == ("https", "hub.invalid", "/user/u1/iyo/callback")
+    for outside in (f"{HUB}/user/u1/iyo/callback", f"{HUB}/user/u1/iyo/callback/../../u2/iyo/callback?"):
+        assert authorize_as_alice(callback_standins, outside).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "registered_uri,location_start",
+    [
+        (f"{HUB}/user/u1/iyo/callback?", f"{HUB}/user/u1/iyo/callback?&code="),
+        (f"{HUB}/user/u1/iyo/callback?a=1", f"{HUB}/user/u1/iyo/callback?a=1&code="),
+        (f"{HUB}/user/u1/iyo/callback?a=1&", f"{HUB}/user/u1/iyo/callback?a=1&code="),
+        (f"{HUB}/services/x/callback", f"{HUB}/services/x/callback?code="),
+    ],
+    ids=["question-mark", "query", "ampersand", "no-query"],
+)
+def test_the_answer_is_appended_as_the_real_server_appends_it(callback_standins, registered_uri, location_start):
+    location = authorize_as_alice(callback_standins, registered_uri, state="s 1").headers["Location"]
+    assert location.startswith(location_start) and location.endswith("&state=s+1")

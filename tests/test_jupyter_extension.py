@@ -148,10 +148,35 @@ def test_one_answer_once_and_the_browser_hears_the_outcome(jupyter):
     assert code not in jupyter["log"].read_text() and state not in jupyter["log"].read_text()
 
 
-def test_the_code_flow_returns_through_the_server(ip, jupyter, code_standins, monkeypatch):
+@pytest.mark.parametrize("query", ["?&code={code}&state={state}", "?code={code}&state={state}"], ids=["?&", "?"])
+def test_the_page_takes_the_answer_either_way(jupyter, query):
+    """ItsYou.online appends ``&code=…`` to the registered ``…/callback?``; a URI without the
+    ``?`` gets ``?code=…``: the page reads both."""
+    state, code = f"state-Either-{len(query)}", f"code-Either-{len(query)}"
+    pending(jupyter, state)
+    answer_file = handoff.login_file(state, handoff.ANSWER, jupyter["runtime"])
+    handoff.write_private(handoff.login_file(state, handoff.OUTCOME, jupyter["runtime"]), {"succeeded": True})
+    page = requests.get(
+        f"{jupyter['url']}iyo/callback" + query.format(code=code, state=state),
+        headers={"Authorization": f"token {TOKEN}"},
+        timeout=30,
+        allow_redirects=False,
+    )
+    assert page.status_code == 200 and "Signed in" in page.text
+    assert handoff.read(answer_file) == {"code": code, "error": "", "state": state}
+    handoff.remove(answer_file, handoff.login_file(state, handoff.PENDING, jupyter["runtime"]))
+
+
+@pytest.mark.parametrize("on_hub", [False, True], ids=["jupyter", "jupyterhub"])
+def test_the_code_flow_returns_through_the_server(ip, jupyter, code_standins, monkeypatch, on_hub):
     """As on JupyterHub: the kernel's parent is the server; the login link's redirect URI is the
-    server's callback page, which the user's (authenticated) browser reaches."""
+    server's callback page, which the user's (authenticated) browser reaches. The hint to register
+    is that page alone, never a prefix that covers other users' servers."""
     import webbrowser
+
+    if on_hub:
+        monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", BASE)
+        monkeypatch.setenv("JUPYTERHUB_BASE_URL", "/")
 
     for name, value in code_standins.environment().items():
         monkeypatch.setenv(name, value)
@@ -185,10 +210,12 @@ def test_the_code_flow_returns_through_the_server(ip, jupyter, code_standins, mo
     assert ip.user_ns["iyo_jwt"].username == "alice"
     threads[0].join(20)  # the page answers once the kernel has said how the login ended
     landed_on, page = pages[0]
-    assert landed_on.startswith(f"{jupyter['url']}iyo/callback?code=")
+    assert landed_on.startswith(f"{jupyter['url']}iyo/callback?&code=")  # ItsYou.online's way of appending
     assert "Signed in" in page and "code=" not in page
     assert "The browser comes back through this Jupyter server." in captured.stdout
-    assert f"register {jupyter['url']}iyo/callback as its callback URL" in captured.stdout
+    assert f"register {jupyter['url']}iyo/callback? as its callback URL" in captured.stdout
+    assert "/user/ as" not in captured.stdout
+    assert ("iyo_magic.hub.configure_class" in captured.stdout) is on_hub  # what a class uses instead
     assert set(Path(jupyter["runtime"]).glob("iyo-login-*")) == left_before  # nothing of this login stays
 
 
@@ -201,7 +228,7 @@ def test_a_configured_redirect_uri_wins_even_when_it_equals_the_default(jupyter,
 
     monkeypatch.setenv("JPY_PARENT_PID", str(jupyter["pid"]))
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(jupyter["runtime"]))
-    assert default_redirect_uri(settings.resolve({})) == f"{jupyter['url']}iyo/callback"  # nothing configured
+    assert default_redirect_uri(settings.resolve({})) == f"{jupyter['url']}iyo/callback?"  # nothing configured
     configured: dict = {}
     if configured_by == "environment":
         monkeypatch.setenv("IYO_REDIRECT_URI", settings.DEFAULT_REDIRECT_URI)

@@ -45,7 +45,9 @@ def _origin(url: str) -> str:
 def server_callback() -> str | None:
     """The redirect URI through this kernel's Jupyter server, or None when there is no such way.
 
-    The public address is JupyterHub's configured public URL when there is one, else the address
+    It ends in ``?``: ItsYou.online admits any redirect URI that starts with the registered one,
+    so whatever is appended to this one lands in the query, never in the path (no other user's
+    server, no dot segments); ItsYou.online then adds ``&code=…&state=…``. The public address is JupyterHub's configured public URL when there is one, else the address
     the user's browser used for the server, else the server's own."""
     server = _server()
     if server is None:
@@ -55,7 +57,7 @@ def server_callback() -> str | None:
         or server.get("origin", "")
         or _origin(server.get("url", ""))
     )
-    return f"{origin}{server.get('base_url', '/')}{handoff.CALLBACK_PATH}" if origin else None
+    return f"{origin}{server.get('base_url', '/')}{handoff.CALLBACK_PATH}?" if origin else None
 
 
 def is_server_callback(redirect_uri: str) -> bool:
@@ -63,13 +65,17 @@ def is_server_callback(redirect_uri: str) -> bool:
     return server is not None and urlsplit(redirect_uri).path == f"{server.get('base_url', '/')}{handoff.CALLBACK_PATH}"
 
 
+#: On JupyterHub: a key registered for one server serves its user alone.
+CLASS_HINT = "A class sharing one key: use iyo_magic.hub.configure_class instead (docs/jupyterhub.md)."
+
+
 def registration_hint(redirect_uri: str) -> str:
-    """What to register as the API key's callback URL: on JupyterHub, the prefix that covers every
-    user of the hub (ItsYou.online matches by prefix); elsewhere the redirect URI itself."""
-    hub_base = os.environ.get("JUPYTERHUB_BASE_URL")
-    if os.environ.get("JUPYTERHUB_SERVICE_PREFIX") and hub_base:
-        return f"{_origin(redirect_uri)}{hub_base.rstrip('/')}/user/"
-    return redirect_uri
+    """What to register as the API key's callback URL: this server's own callback URI, ``?``
+    included (never a prefix that covers other servers, such as a hub's ``/user/``)."""
+    hint = f"Once per API key: register {redirect_uri} as its callback URL on ItsYou.online."
+    if os.environ.get("JUPYTERHUB_SERVICE_PREFIX"):
+        hint += " " + CLASS_HINT
+    return hint
 
 
 class ServerHandoff:

@@ -98,7 +98,7 @@ class BrowserStep:
             hint = registration_hint(redirect_uri)
             if hint not in _REGISTRATION_TOLD:
                 _REGISTRATION_TOLD.add(hint)
-                self.notice(f"Once per API key: register {hint} as its callback URL on ItsYou.online.")
+                self.notice(hint)
             return ServerHandoff(state)
         host, port = listen_address(redirect_uri, self.listen)
         return CallbackListener(port, state, host)

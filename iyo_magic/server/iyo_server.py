@@ -422,8 +422,7 @@ class IyoServer:
             return status(400)
         client_id = query.get("client_id", "")
         redirect_uri = unquote(query.get("redirect_uri", ""))
-        through_jupyter = bool(redirect_uri) and redirect_uri == self.jupyter_callback_of(request)
-        registered = self.valid_redirect_uri(client_id, redirect_uri) or through_jupyter
+        registered = self.valid_redirect_uri(client_id, redirect_uri) or self.through_jupyter(request, redirect_uri)
         if not registered or client_id == "itsyouonline":
             return status(400)
         scopes = self.possible_scopes(user, split_scopes(query.get("scope")))
@@ -436,18 +435,24 @@ class IyoServer:
         grant = AuthorizationRequest(user, client_id, redirect_uri, query.get("state", ""), scopes, self.clock())
         with self._lock:
             self.state.codes[code] = grant
-        separator = "&" if "?" in redirect_uri else "?"
-        return redirect(redirect_uri + separator + urlencode({"code": code, "state": grant.state}))
+        return redirect(with_answer(redirect_uri, {"code": code, "state": grant.state}))
 
     def jupyter_callback_of(self, request: Request) -> str:
         """With ``jupyter_callback`` set (``iyo-magic serve --jupyter-callback``, as binder/start
         runs it): the Jupyter server's callback page, at the address the browser reached this
-        stand-in by through that server's proxy. A stand-in-only convenience, for demos on hosts
-        whose address is not known in advance: the real server knows only registered URLs."""
+        stand-in by through that server's proxy, ending in ``?`` as the magic sends it. A
+        stand-in-only convenience, for demos on hosts whose address is not known in advance:
+        the real server knows only registered URLs."""
         forwarded = request.headers.get("X-Forwarded-Host")
         if not self.jupyter_callback or not forwarded:
             return ""
-        return f"{request.headers.get('X-Forwarded-Proto', 'http')}://{forwarded}{self.jupyter_callback}"
+        return f"{request.headers.get('X-Forwarded-Proto', 'http')}://{forwarded}{self.jupyter_callback}?"
+
+    def through_jupyter(self, request: Request, redirect_uri: str) -> bool:
+        """Whether ``redirect_uri`` is the Jupyter server's callback page (`jupyter_callback_of`),
+        with or without its final ``?``."""
+        page = self.jupyter_callback_of(request)
+        return bool(page) and redirect_uri in (page, page[:-1])
 
     def valid_redirect_uri(self, client_id: str, uri: str) -> bool:
         parts = urlsplit(uri)
@@ -488,9 +493,7 @@ class IyoServer:
         if decision != "authorize":
             if not self.valid_redirect_uri(client_id, redirect_uri):
                 return status(400)
-            separator = "&" if "?" in redirect_uri else "?"
-            denied = urlencode({"error": "access_denied", "state": fields.get("state", "")})
-            return redirect(redirect_uri + separator + denied)
+            return redirect(with_answer(redirect_uri, {"error": "access_denied", "state": fields.get("state", "")}))
         with self._lock:
             self.state.consents.setdefault((user, client_id), set()).update(scopes)
         return redirect(request.script_root + endpoint + "?" + urlencode(fields))
@@ -503,6 +506,16 @@ OWN_ENDPOINTS = ("/v1/oauth/authorize", "/authorize")
 
 def own_endpoint(value: str) -> str:
     return value if value in OWN_ENDPOINTS else OWN_ENDPOINTS[0]
+
+
+def with_answer(redirect_uri: str, answer: dict[str, str]) -> str:
+    """The redirect URI with the answer appended, as the real server does it (it never parses the
+    URI): ``?`` when the URI has none, else ``&`` unless it ends in one already."""
+    if "?" not in redirect_uri:
+        redirect_uri += "?"
+    elif not redirect_uri.endswith("&"):
+        redirect_uri += "&"
+    return redirect_uri + urlencode(answer)
 
 
 def redirect(location: str) -> Response:
