@@ -1,4 +1,4 @@
-"""``iyo-magic``: run the local stand-ins (``serve``) or the demo (``demo``)."""
+"""``iyo-magic``: run the local stand-ins (``serve``) or the demo (``demo``), or look for leaked tokens (``scan``)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
         "--execute", action="store_true", help="run the quickstart notebook headless and print what it did"
     )
     demo.add_argument("--no-browser", action="store_true", help="start JupyterLab without opening a browser")
+
+    scan = commands.add_parser(
+        "scan",
+        help="find ItsYou.online JWTs and $IYO_CLIENT_SECRET's value in notebooks and files (exit 1 if any)",
+    )
+    scan.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a notebook, a file or a folder")
     return parser
 
 
@@ -101,6 +107,10 @@ def missing_server_modules() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     options = _parser().parse_args(argv)
+    if options.command == "scan":  # needs no stand-in
+        from .scan import scan
+
+        return scan(options.paths, os.environ.get("IYO_CLIENT_SECRET"))
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     missing = missing_server_modules()
     if missing:

@@ -84,7 +84,7 @@ def test_the_reader_finds_a_circle():
 #: The layers, lowest first (docs/architecture.md). A module may import its own layer's modules
 #: and those of lower layers, never a higher one; imports under TYPE_CHECKING count too.
 LAYERS = [
-    ("values", {"errors", "durations", "settings", "dirs", "tokens"}),
+    ("values", {"errors", "durations", "settings", "dirs", "tokens", "leaks"}),
     ("oauth", {"oauth"}),
     ("auth", {"auth"}),
     ("browser", {"browser"}),

@@ -1,0 +1,115 @@
+"""`iyo-magic scan PATH…` as a user or a pre-commit hook runs it: real JWTs from the stand-in in
+notebooks and files, findings as file:cell:kind (file:line:kind), never the value."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from iyo_magic import LoginRequest, login
+
+from .conftest import ALICE_APP, ALICE_SECRET
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "client-Secret-Scan-31"
+
+
+@pytest.fixture(scope="module")
+def jwt(standins) -> str:
+    """A real JWT, as `iyo_jwt.reveal()` gives it."""
+    request = LoginRequest(client_id=ALICE_APP, base_url=standins.iyo_url, public_key=standins.key.public_pem)
+    return login(request, ALICE_SECRET).jwt.reveal()
+
+
+def scan(*paths, cwd=None, secret=None):
+    env = {k: v for k, v in os.environ.items() if k != "IYO_CLIENT_SECRET"}
+    if secret is not None:
+        env["IYO_CLIENT_SECRET"] = secret
+    command = [sys.executable, "-m", "iyo_magic.server.cli", "scan", *map(str, paths)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=60)
+
+
+def leaky_notebook(jwt: str) -> nbformat.NotebookNode:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("%iyo_token"),
+        nbformat.v4.new_code_cell(
+            "print(iyo_jwt.reveal())", outputs=[nbformat.v4.new_output("stream", name="stdout", text=jwt + "\n")]
+        ),
+        nbformat.v4.new_markdown_cell(f"curl -H 'Authorization: bearer {jwt}'"),
+        nbformat.v4.new_code_cell("raise ValueError(iyo_jwt.reveal())"),
+    ]
+    notebook.cells[3].outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue=jwt, traceback=[jwt])]
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"w": {"value": jwt}}}}
+    return notebook
+
+
+def test_a_notebook_finding_is_file_cell_kind_and_never_the_value(tmp_path, jwt):
+    path = tmp_path / "leaky.ipynb"
+    nbformat.write(leaky_notebook(jwt), path)
+    result = scan(path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == [
+        f"{path}:2:JWT in output",
+        f"{path}:3:JWT in source",
+        f"{path}:4:JWT in output",
+        f"{path}:metadata:JWT in widget state",
+    ]
+    assert jwt not in result.stdout + result.stderr and jwt.split(".")[1] not in result.stdout + result.stderr
+
+
+def test_plain_files_name_the_line_and_the_client_secret_is_found_when_set(tmp_path, jwt):
+    (tmp_path / "notes.md").write_text(f"# notes\n\ntoken: {jwt}\nsecret: {SECRET}\n")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG\0\0" + jwt.encode())  # binary: not read
+    result = scan(tmp_path, secret=SECRET)
+    assert result.returncode == 1
+    notes = tmp_path / "notes.md"
+    assert result.stdout.splitlines() == [f"{notes}:3:JWT", f"{notes}:4:IYO_CLIENT_SECRET value"]
+    assert SECRET not in result.stdout + result.stderr
+    assert scan(tmp_path / "notes.md").stdout.splitlines() == [f"{notes}:3:JWT"]  # no secret set: not looked for
+
+
+def test_folders_recurse_but_not_into_git_checkpoints_or_environments(tmp_path, jwt):
+    for folder in (".git", "nb/.ipynb_checkpoints", "venv", "env2/conda-meta", "nb/deeper"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    for name in (".git/config", "nb/.ipynb_checkpoints/a-checkpoint.ipynb", "venv/x.py", "env2/y.py"):
+        (tmp_path / name).write_text(jwt)
+    (tmp_path / "nb" / "deeper" / "z.py").write_text(f"JWT = '{jwt}'\n")
+    result = scan(tmp_path)
+    assert result.returncode == 1 and result.stdout.splitlines() == [f"{tmp_path / 'nb/deeper/z.py'}:1:JWT"]
+
+
+def test_nothing_found_is_exit_0_and_a_short_line(tmp_path):
+    (tmp_path / "clean.py").write_text("print('hello')\n")
+    result = scan(tmp_path)
+    assert (result.returncode, result.stdout) == (0, "iyo-magic scan: nothing found in 1 file(s)\n")
+
+
+def test_a_path_that_does_not_exist_is_one_line_and_exit_2(tmp_path):
+    result = scan(tmp_path / "missing.ipynb")
+    assert result.returncode == 2 and result.stderr.strip().endswith("missing.ipynb: no such file or folder")
+
+
+def test_the_committed_notebooks_hold_no_token():
+    result = scan("notebooks/", cwd=ROOT, secret=SECRET)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith("iyo-magic scan: nothing found in ")
+
+
+def test_the_pre_commit_hook_runs_the_scan_on_notebooks_and_text(tmp_path, jwt):
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "iyo-magic-scan" and hook["language"] == "python" and hook["types"] == ["text"]
+    nbformat.write(leaky_notebook(jwt), tmp_path / "a.ipynb")
+    # What pre-commit runs: the entry with the staged files' names appended.
+    entry = hook["entry"].split()
+    assert entry[:2] == ["iyo-magic", "scan"]
+    result = scan(*entry[2:], "a.ipynb", cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout.startswith("a.ipynb:2:JWT in output\n")
+    assert jwt in (tmp_path / "a.ipynb").read_text()  # reported, left as it was

@@ -1,0 +1,82 @@
+"""iyo_magic/leaks.py: which JWTs count as ItsYou.online's, the marker, and the parts of a notebook."""
+
+from __future__ import annotations
+
+import time
+
+import jwt as pyjwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from iyo_magic import leaks
+
+KEY = ec.generate_private_key(ec.SECP384R1())
+SECRET = "client-Secret-Leaks-42"
+
+
+def issued(**claims) -> str:
+    """A JWT signed as ItsYou.online signs: ES384 with a P-384 key, ``iss`` itsyouonline."""
+    return pyjwt.encode({"iss": "itsyouonline", "exp": int(time.time()) + 3600, **claims}, KEY, algorithm="ES384")
+
+
+def test_an_issued_jwt_is_found_and_masked_with_whose_it_was():
+    token = issued(username="alice")
+    text, removed = leaks.mask(f"curl -H 'Authorization: bearer {token}' …")
+    assert removed == ["JWT"] and token not in text
+    assert "«JWT removed by iyo_magic: username alice, expires " in text and " UTC»" in text
+    assert leaks.find(f"a\n{token} and {token}") == [(2, "JWT"), (2 + len(token) + 5, "JWT")]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pyjwt.encode({"iss": "itsyouonline"}, "k" * 32, algorithm="HS256"),  # not ES384
+        pyjwt.encode({"iss": "someone-else"}, KEY, algorithm="ES384"),
+        "eyJub3QiOiJqc29uIn0.eyJub3Q.eA",  # the shape, but no claims
+    ],
+    ids=["hs256", "other-issuer", "not-json"],
+)
+def test_other_jwts_are_left_alone(token):
+    assert leaks.find(token) == [] and leaks.mask(token) == (token, [])
+
+
+def test_the_marker_holds_no_part_of_the_token_and_no_markup_from_its_claims():
+    token = issued(globalid="<script>alert(1)</script>org", refresh_token="refresh-Leaks-7")
+    text, _ = leaks.mask(token)
+    assert text.startswith("«JWT removed by iyo_magic: globalid scriptalert1scriptorg, expires ")
+    assert all(part not in text for part in token.split(".")) and "refresh-Leaks-7" not in text
+    assert leaks.marker({"exp": "soon"}) == "«JWT removed by iyo_magic: no expiry»"
+
+
+def test_a_secret_is_found_and_masked_and_a_short_one_is_not_searched_for():
+    assert leaks.find(f"x={SECRET};y={SECRET}", [SECRET]) == [(2, leaks.SECRET_KIND), (27, leaks.SECRET_KIND)]
+    assert leaks.mask(f"x={SECRET}", [SECRET]) == ("x=«client secret removed by iyo_magic»", [leaks.SECRET_KIND])
+    assert leaks.usable_secrets([None, "", "short", SECRET]) == [SECRET]
+
+
+def test_every_string_of_a_notebook_part_is_a_slot_one_can_replace():
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "source": ["a\n", "b"], "metadata": {}, "outputs": [{"text": "c", "n": 1}]},
+            "not a cell",
+            {"cell_type": "markdown", "source": "d", "metadata": {"tags": ["e"]}, "attachments": {"x": {"y": "f"}}},
+        ],
+        "metadata": {"widgets": {"state": {"w": {"value": "g"}}}, "kernelspec": {"name": "h"}},
+    }
+    seen = {}
+    for place, holder, key in leaks.notebook_parts(notebook):
+        for slot, name in leaks.string_slots(holder, key):
+            seen.setdefault((place.cell, place.part), set()).add(slot[name])
+            slot[name] = slot[name].upper()
+    assert seen == {
+        (1, "source"): {"a\n", "b"},
+        (1, "output"): {"c"},
+        (3, "source"): {"d"},
+        (3, "attachment"): {"f"},
+        (3, "cell metadata"): {"e"},
+        (None, "widget state"): {"g"},
+        (None, "metadata"): {"h"},
+    }
+    assert notebook["cells"][0]["source"] == ["A\n", "B"] and notebook["metadata"]["widgets"]["state"]["w"] == {
+        "value": "G"
+    }
