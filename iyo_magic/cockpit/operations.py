@@ -18,6 +18,8 @@ import re
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from urllib.parse import quote
 
+from ..errors import CockpitError
+from .paths import decoded, moves_the_path
 from .results import result_of
 
 if TYPE_CHECKING:
@@ -53,7 +55,7 @@ def operation(
             bound = _signature(function).bind(self, *args, **kwargs)
             bound.apply_defaults()
             values = {name: value for name, value in bound.arguments.items() if name != "self"}
-            url = path.format(**{name: quote(str(values.pop(name)), safe="") for name in in_path})
+            url = path.format(**{name: _path_argument(function.__name__, name, values.pop(name)) for name in in_path})
             payload = {name: values.pop(name) for name in body if values.get(name) is not None}
             query = {name: _query_value(value) for name, value in values.items() if value is not None}
             response = self.request(method, url, params=query or None, json=payload if body else None)
@@ -62,6 +64,16 @@ def operation(
         return call
 
     return make
+
+
+def _path_argument(operation_name: str, name: str, value: Any) -> str:
+    """``value`` as one segment of the path, encoded; refused when it is empty, ``.`` or ``..``
+    (also percent-encoded), which would send the request to another endpoint (``cockpit.paths``)."""
+    text = str(value)
+    if moves_the_path(text):
+        decodes_to = "" if decoded(text) == text else f" (it decodes to {decoded(text)!r})"
+        raise CockpitError(f"{operation_name}: {name} may not be {text!r}{decodes_to}; nothing was sent", None)
+    return quote(text, safe="")
 
 
 @functools.cache

@@ -9,7 +9,7 @@ answered (its ``{"code", "error"}``) and, for a 401, which claim it most likely 
 from __future__ import annotations
 
 import functools
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -20,6 +20,7 @@ from ..oauth.url_policy import check_url, origin
 from ..settings import DEFAULT_TIMEOUT
 from ..tokens import JWT
 from .operations import CockpitOperations
+from .paths import is_under, resolved
 
 
 @functools.lru_cache(maxsize=1)
@@ -45,8 +46,9 @@ class CockpitSession(CockpitOperations, LoopbackDirectSession):
     """The Cockpit's operations as methods (``iyo_cockpit.list_jobs?``), and requests to
     ``base_url`` + path for anything else, with `IyoAuth`; errors raise `CockpitError`.
 
-    It calls the Cockpit only: an absolute URL outside ``base_url`` is refused, so the JWT never
-    goes elsewhere (use plain ``requests`` for other servers).
+    It calls the Cockpit only: a path or an absolute URL that leaves ``base_url`` (its dot
+    segments, encoded ones too, resolved) is refused, and a redirect out of it gets no JWT, so the
+    JWT never goes elsewhere (use plain ``requests`` for other servers).
     """
 
     def __init__(
@@ -74,17 +76,26 @@ class CockpitSession(CockpitOperations, LoopbackDirectSession):
         return self.auth.jwt if isinstance(self.auth, IyoAuth) else None
 
     def url_for(self, path: str) -> str:
-        """``base_url`` + ``path``; an absolute URL only when it is under ``base_url``."""
-        if "://" not in path and not path.startswith("//"):
-            return f"{self.base_url}/{path.lstrip('/')}"
-        base_path = urlsplit(self.base_url).path.rstrip("/") + "/"
-        if origin(path) != origin(self.base_url) or not (urlsplit(path).path + "/").startswith(base_path):
+        """``base_url`` + ``path``, or an absolute URL under ``base_url``, with its dot segments
+        (encoded ones too) resolved; one that leaves ``base_url`` is refused."""
+        url = path if "://" in path or path.startswith("//") else f"{self.base_url}/{path.lstrip('/')}"
+        parts = urlsplit(url)
+        if origin(url) != origin(self.base_url) or not is_under(parts.path, urlsplit(self.base_url).path):
             raise CockpitError(
                 f"iyo_cockpit calls only the Cockpit at {self.base_url}: give a path such as "
-                "/ays/repository (the JWT is not sent elsewhere; use requests for other servers)",
+                "/ays/repository, with no .. that leaves it (the JWT is not sent elsewhere; use "
+                "requests for other servers)",
                 None,
             )
-        return path
+        return urlunsplit(parts._replace(path=resolved(parts.path)))
+
+    def should_strip_auth(self, old_url: str, new_url: str) -> bool:
+        """A redirect keeps the JWT only to the Cockpit itself (requests keeps it for the same host)."""
+        try:
+            self.url_for(new_url)
+        except CockpitError:
+            return True
+        return super().should_strip_auth(old_url, new_url)
 
     def request(self, method, url, *args, **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)

@@ -17,6 +17,8 @@ from typing import Any, Callable
 
 import yaml
 
+from ..cockpit.paths import moves_the_path
+
 #: One of the API's JSON objects as the stand-in keeps it: a blueprint, service, actor, run or job.
 JsonObject = dict[str, Any]
 
@@ -87,7 +89,21 @@ def blueprint_problem(content: str) -> str:
         return f"invalid blueprint YAML: {str(exc).splitlines()[0]}"
     if data is not None and not isinstance(data, dict):
         return "invalid blueprint: the top level must be a mapping of 'actor__name' keys"
+    for key in data or {}:
+        actor, _, service = str(key).partition("__")
+        if actor in TEMPLATES and moves_the_path(service):
+            return (
+                f"invalid blueprint: a service may not be named {service!r} (as a path segment it names another path)"
+            )
     return ""
+
+
+def checked_name(kind: str, name: str) -> str:
+    """``name``, unless it is empty, ``.`` or ``..`` (also percent-encoded): as a path segment
+    such a name would be another endpoint's path (``DELETE .../blueprint/..`` is the repository)."""
+    if moves_the_path(name):
+        raise Invalid(f"a {kind} may not be named {name!r}: as a path segment it names another path")
+    return name
 
 
 class Ays:
@@ -114,6 +130,7 @@ class Ays:
             raise Conflict(f"repository {name} already exists")
         if not name or not git_url:
             raise Invalid("name and git_url are required")
+        checked_name("repository", name)
         self.repositories[name] = Repository(self, name, git_url)
         return self.repositories[name]
 
@@ -180,6 +197,7 @@ class Repository:
     def create_blueprint(self, name: str, content: str) -> JsonObject:
         if not name:
             raise Invalid("name is required")
+        checked_name("blueprint", name)
         if name in self.blueprints:
             raise Conflict(f"blueprint {name} already exists")
         problem = blueprint_problem(content)

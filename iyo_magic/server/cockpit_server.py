@@ -7,7 +7,9 @@ the ItsYou.online key; ``iss == "itsyouonline"``; ``exp`` in the future; ``aud``
 must contain the organization; then one of the claims the generation accepts. Which claims, and
 the 401 texts, are each generation's (``rules``: g8cockpit, or ays9, whose ``check_token`` also
 lets ``azp == ORG`` through), from `iyo_magic.cockpit.rules`. The API's model is in ``ays``;
-errors are ``{"code": int, "error": str}``.
+errors are ``{"code": int, "error": str}``. Paths are read as Sanic (ays9's framework) reads
+them, ``/x/`` as ``/x``; a name in a path or a new name that is empty, ``.`` or ``..`` (also
+percent-encoded) is refused with a 400.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from ..cockpit.rules import DEFAULT, GENERATIONS
-from .ays import Ays, Conflict, Invalid, NotFoundError
+from .ays import Ays, Conflict, Invalid, NotFoundError, checked_name
 
 ISSUER = "itsyouonline"
 API_PREFIX = "/api"
+#: What each of the routes' path arguments names (in the 400 for a name such as ``..``).
+PATH_ARGUMENTS = {"repo": "repository", "bp": "blueprint", "run_id": "run", "job_id": "job"}
 
 
 def as_json(data, code: int = 200) -> Response:
@@ -84,7 +88,8 @@ class CockpitServer:
                 Rule(f"{repo}/job/<job_id>", endpoint="job", methods=["GET"]),
                 Rule("/webhooks/github", endpoint="github", methods=["POST"]),
                 Rule("/webhooks/events", endpoint="events", methods=["POST"]),
-            ]
+            ],
+            strict_slashes=False,  # as Sanic, which ays9 runs on: /x/ is /x
         )
 
     def __call__(self, environ, start_response):
@@ -99,6 +104,8 @@ class CockpitServer:
             # Every /ays route is secured; the webhooks are for GitHub and other senders of events.
             response = None if endpoint in ("github", "events") else self.authenticate(request)
             if response is None:
+                for argument, value in args.items():  # a name that moves the path: 400, as AYS's own checks answer
+                    checked_name(PATH_ARGUMENTS.get(argument, argument), value)
                 with self._lock:
                     response = getattr(self, "on_" + endpoint)(request, **args)
         except NotFoundError as exc:
