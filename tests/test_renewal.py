@@ -100,3 +100,19 @@ def test_a_failure_is_one_refresh_error(standins, logged_in, monkeypatch):
     with pytest.raises(RefreshError, match="^could not renew the JWT: JWT: HTTP 401") as info:
         renewal(standins, logged_in, calls, access_token=None, direct=True)(logged_in.jwt)
     assert info.value.__suppress_context__ and ORG_SECRET not in str(info.value)
+
+
+def test_a_failed_refresh_says_try_again_not_that_it_can_no_longer_be_renewed(standins, logged_in, monkeypatch):
+    from werkzeug.wrappers import Response
+
+    calls = Calls(logged_in)
+    for changes in ({"get_jwt": None}, {"access_token": None, "get_access_token": None}):
+        with monkeypatch.context() as fault, pytest.raises(RefreshError) as failed:
+            fault.setattr(standins.iyo, "on_refresh", lambda request: Response("Internal Server Error\n", 503))
+            renewal(standins, logged_in, calls, **changes)(logged_in.jwt)
+        assert str(failed.value).startswith("could not renew the JWT: ItsYou.online failed (JWT refresh: HTTP 503")
+        assert str(failed.value).endswith("; try again") and "no longer" not in str(failed.value)
+    # A definite no (401) still says it can no longer be refreshed.
+    monkeypatch.setattr(standins.iyo.state, "refresh_tokens", {})
+    with pytest.raises(RefreshError, match="^the remembered JWT can no longer be refreshed"):
+        renewal(standins, logged_in, calls, get_jwt=None)(logged_in.jwt)

@@ -3,13 +3,16 @@
 In order: the refresh endpoint (when the JWT is refreshable); else a new JWT from the access
 token while that is still valid; else the flow again with the credentials the login used
 (client credentials only: the Authorization Code flow needs the user in a browser).
+
+Its messages tell "failed, try again" (ItsYou.online answered 5xx, or did not answer) from
+"cannot be refreshed any more" (a definite 400 or 401 from the refresh endpoint, `refresh_refused`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from ..errors import IyoError, RefreshError
+from ..errors import IyoError, OAuthError, RefreshError
 from ..tokens import JWT, AccessToken
 from . import protocol
 
@@ -18,6 +21,20 @@ if TYPE_CHECKING:
 
 #: An access token this close to its expiry is not used to get a JWT.
 ACCESS_TOKEN_MARGIN = 60.0
+#: What ItsYou.online answers at the refresh endpoint for a refresh token that is no good
+#: (unknown, revoked, unused for 30 days; a JWT it cannot read): a definite no, unlike a 5xx.
+REFRESH_REFUSED = (400, 401)
+
+
+def refresh_refused(error: Exception) -> bool:
+    """True when ``error`` (from the refresh endpoint) says the refresh token is no good for
+    certain; False for a failure that trying again may mend (5xx, a timeout, no connection)."""
+    return isinstance(error, OAuthError) and error.status in REFRESH_REFUSED
+
+
+def failed_try_again(error: IyoError) -> RefreshError:
+    """The renewal's error when ItsYou.online failed rather than refused."""
+    return RefreshError(f"could not renew the JWT: ItsYou.online failed ({error}); try again")
 
 
 class Renewal:
@@ -60,12 +77,15 @@ class Renewal:
             raise RefreshError(f"could not renew the JWT: {exc}") from None
 
     def _renew(self, old: JWT) -> JWT:
+        failure = None  # a refresh that failed without saying the refresh token is no good
         if old.refreshable:
             try:
                 return protocol.refresh_jwt(self.transport, self.base_url, old, self.options)
-            except IyoError:
-                pass  # the refresh token may be gone (revoked, unused 30 days): try the other ways
+            except IyoError as exc:  # the refresh token may be gone (revoked, unused 30 days): try the other ways
+                failure = None if refresh_refused(exc) else exc
         if self.get_jwt is None:
+            if failure is not None:
+                raise failed_try_again(failure)
             raise RefreshError("the remembered JWT can no longer be refreshed; run %iyo_token again to log in")
         if self.direct:
             return self.get_jwt(None)
@@ -76,6 +96,8 @@ class Renewal:
             except IyoError:
                 pass  # the server may have forgotten the access token: log in again below
         if self.get_access_token is None:
+            if failure is not None:
+                raise failed_try_again(failure)
             raise RefreshError("the JWT can no longer be renewed without the user; log in in the browser again")
         self.access_token = self.get_access_token()
         return self.get_jwt(self.access_token)

@@ -2,9 +2,11 @@
 keep a new login's JWT, and write renewals back (see ``remember.store`` for where).
 
 Two kernels that resume the same login at once take turns on its lock: the second finds the
-JWT the first wrote and uses it, so there is one refresh. A kept JWT that cannot be refreshed
-(the authorization was removed, or it went unused for 30 days) is deleted and the login runs
-as usual, saying so.
+JWT the first wrote and uses it, so there is one refresh. A kept JWT that ItsYou.online says
+cannot be refreshed (a 400 or 401: the authorization was removed, or it went unused for 30
+days) is deleted and the login runs as usual, saying so. Any other failure (a 5xx, a timeout, no
+connection) keeps it: the login fails with "ItsYou.online failed; the remembered JWT is kept;
+try again", so that a server's hiccup cannot lose a login.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Callable
 
-from ..errors import ConfigError, IyoError, OAuthError
+from ..errors import ConfigError, IyoError, RefreshError
 from ..oauth import protocol
+from ..oauth.renewal import refresh_refused
 from .store import LoginKey, Place, RememberedJwts, Unreadable
 
 if TYPE_CHECKING:
@@ -63,14 +66,14 @@ class Remembering:
             self.notice(f"{exc}; logging in as usual (the login replaces it)")
         except ConfigError:
             raise  # a file or directory others can read, a keyring that does not answer: the user must act
-        except OAuthError as exc:
+        except IyoError as exc:
+            if not refresh_refused(exc):  # a 5xx, a timeout, no answer: the refresh token may be fine
+                raise RefreshError(f"ItsYou.online failed; the remembered JWT is kept; try again ({exc})") from None
             self.store.forget(self.key)
             idle = protocol.REFRESH_TOKEN_IDLE_DAYS
             lapsed = f"the authorization was removed on ItsYou.online, or it went unused for {idle} days"
-            reason = lapsed if exc.status == 401 else str(exc)
+            reason = lapsed if getattr(exc, "status", None) == 401 else str(exc)
             self.notice(f"the remembered JWT could not be refreshed ({reason}); logging in as usual")
-        except IyoError as exc:  # no answer: the flow, run next, says more
-            self.notice(f"the remembered JWT could not be refreshed ({exc}); logging in as usual")
         return None
 
     def keep(self, jwt: JWT) -> None:
