@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets as _secrets
-from dataclasses import dataclass, field
+import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable
 
@@ -29,19 +28,34 @@ if TYPE_CHECKING:
     from .remember.store import Place
 
 
-@dataclass
 class LoginResult:
     """What a login produced; ``access_token`` is None with --jwt-only, ``jwt`` with --no-jwt."""
 
-    request: LoginRequest
-    access_token: AccessToken | None
-    jwt: JWT | None
-    auth: IyoAuth | None
-    secret_fingerprint: str = field(repr=False, default="")
-    #: Where ``--remember`` keeps the JWT (its kind and place, no value); None when it is not remembered.
-    remembered_in: Place | None = None
-    #: True when the JWT is a remembered one, refreshed instead of logging in.
-    resumed: bool = False
+    def __init__(
+        self,
+        request: LoginRequest,
+        access_token: AccessToken | None,
+        jwt: JWT | None,
+        auth: IyoAuth | None,
+        secret_fingerprint: str = "",
+        remembered_in: Place | None = None,
+        resumed: bool = False,
+    ) -> None:
+        self.request = request
+        self.access_token = access_token
+        self.jwt = jwt
+        self.auth = auth
+        self.secret_fingerprint = secret_fingerprint
+        #: Where ``--remember`` keeps the JWT (its kind and place, no value); None when it is not remembered.
+        self.remembered_in = remembered_in
+        #: True when the JWT is a remembered one, refreshed instead of logging in.
+        self.resumed = resumed
+
+    def __repr__(self) -> str:  # the fingerprint stays out, as it tells whether two secrets match
+        return (
+            f"LoginResult(request={self.request!r}, access_token={self.access_token!r}, jwt={self.jwt!r}, "
+            f"auth={self.auth!r}, remembered_in={self.remembered_in!r}, resumed={self.resumed!r})"
+        )
 
     @cached_property
     def cockpit(self) -> CockpitSession | None:
@@ -65,7 +79,7 @@ class LoginResult:
         return token is not None and token.expires_in > 60
 
 
-_FINGERPRINT_KEY = _secrets.token_bytes(32)
+_FINGERPRINT_KEY = os.urandom(32)  # what secrets.token_bytes returns, without importing it
 
 
 def fingerprint(secret: str) -> str:

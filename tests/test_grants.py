@@ -4,7 +4,6 @@ HTTP does."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
@@ -64,7 +63,7 @@ def test_the_help_names_every_grant_and_alias(ip):
 
 def log_in(each, code_standins, **extra):
     """A login by ``each`` at the stand-ins; the user (where one is needed) pastes the address."""
-    request = dataclasses.replace(request_for(code_standins, **extra)[0], flow=each.name, scopes=())
+    request = request_for(code_standins, **extra)[0].replace(flow=each.name, scopes=())
     paster = Paster()
     step = BrowserStep(show_link=paster.shown, ask_pasted=paster, paste=True)
     return login(request, ORG_SECRET, code_grant=step), paster
@@ -77,7 +76,7 @@ FACTS = "each,needs_user,direct_jwt,renews_unattended"
 def test_needs_user_is_whether_the_login_shows_a_link(each, needs_user, direct_jwt, renews_unattended, code_standins):
     result, paster = log_in(each, code_standins)
     assert bool(paster.shown.links) == needs_user and result.jwt is not None
-    request = dataclasses.replace(request_for(code_standins)[0], flow=each.name, scopes=())
+    request = request_for(code_standins)[0].replace(flow=each.name, scopes=())
     if needs_user:
         with pytest.raises(ConfigError, match=f"the {each.name} flow needs a browser step"):
             login(request, ORG_SECRET)

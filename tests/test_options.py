@@ -4,7 +4,6 @@ same field, as the form's keyword."""
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import re
 from pathlib import Path
@@ -87,5 +86,5 @@ def test_both_front_ends_make_the_same_login_of_the_same_options(ip, iyo_env):
     by_line, by_form = results["by_line"].request, results["by_form"].request
     # The form's Redirect URI field always shows the default one; the line gives it to the code flow only.
     assert by_line.redirect_uri == "" and by_form.redirect_uri
-    assert by_line == dataclasses.replace(by_form, redirect_uri="")
+    assert by_line == by_form.replace(redirect_uri="")
     assert by_form.validity == 300 and not by_form.refreshable and by_form.scopes == ("organization:owner",)

@@ -14,14 +14,13 @@ constants beside the function that needs them (``docs/protocol.md`` gives the so
 from __future__ import annotations
 
 import functools
-import secrets
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from ..errors import ConfigError, OAuthError
 from ..tokens import JWT, AccessToken, split_scopes
+from .frozen import Frozen
 
 if TYPE_CHECKING:  # flows only receive a transport; importing requests here would slow %load_ext
     from .transport import Transport
@@ -65,15 +64,30 @@ def _jwt_scope_advice(scopes: tuple[str, ...], access_token) -> dict[int, str]:
     }
 
 
-@dataclass(frozen=True)
-class JwtOptions:
+class JwtOptions(Frozen):
     """What to ask of a JWT: scopes, audiences, lifetime, refreshable; and the key to check it with."""
 
-    scopes: tuple[str, ...] = ()
-    audiences: tuple[str, ...] = ()
-    validity: int | None = None
-    refreshable: bool = True
-    public_key: str | None = None
+    __slots__ = ("scopes", "audiences", "validity", "refreshable", "public_key")
+
+    scopes: tuple[str, ...]
+    audiences: tuple[str, ...]
+    validity: int | None
+    refreshable: bool
+    public_key: str | None
+
+    def __init__(
+        self,
+        scopes: tuple[str, ...] = (),
+        audiences: tuple[str, ...] = (),
+        validity: int | None = None,
+        refreshable: bool = True,
+        public_key: str | None = None,
+    ) -> None:
+        self._set("scopes", scopes)
+        self._set("audiences", audiences)
+        self._set("validity", validity)
+        self._set("refreshable", refreshable)
+        self._set("public_key", public_key)
 
     def params(self) -> dict[str, str]:
         """The scope/aud/validity parameters shared by /jwt and the id_token variant."""
@@ -88,6 +102,10 @@ class JwtOptions:
         if self.validity:
             params["validity"] = str(int(self.validity))
         return params
+
+
+#: Nothing asked beyond a refreshable JWT, and no signature check.
+DEFAULT_JWT_OPTIONS = JwtOptions()
 
 
 def _received_jwt(transport: Transport, base_url: str, response, what: str, public_key: str | None) -> JWT:
@@ -142,6 +160,8 @@ def authorize_url(base_url: str, client_id: str, redirect_uri: str, scopes: tupl
 
 def new_state() -> str:
     """An unguessable ``state`` for one authorization request."""
+    import secrets  # here: the client credentials flow, the first JWT's, needs none
+
     return secrets.token_urlsafe(24)
 
 
@@ -181,7 +201,7 @@ def jwt_from_access_token(
     transport: Transport,
     base_url: str,
     access_token: str,
-    options: JwtOptions = JwtOptions(),
+    options: JwtOptions = DEFAULT_JWT_OPTIONS,
 ) -> JWT:
     """``GET /v1/oauth/jwt`` with ``Authorization: token <access token>``."""
     advice = _jwt_scope_advice(options.scopes, access_token)
@@ -215,7 +235,7 @@ def jwt_by_client_credentials(
     base_url: str,
     client_id: str,
     client_secret: str,
-    options: JwtOptions = JwtOptions(),
+    options: JwtOptions = DEFAULT_JWT_OPTIONS,
 ) -> JWT:
     """One round trip: client credentials with ``response_type=id_token`` → JWT (no access token)."""
     what = "JWT (client credentials, response_type=id_token)"
@@ -241,7 +261,7 @@ def refresh_jwt(
     transport: Transport,
     base_url: str,
     jwt: str,
-    options: JwtOptions = JwtOptions(),
+    options: JwtOptions = DEFAULT_JWT_OPTIONS,
 ) -> JWT:
     """``GET /v1/oauth/jwt/refresh`` with the old (possibly expired) refreshable JWT."""
     what = "JWT refresh"

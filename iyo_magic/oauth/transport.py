@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import requests
@@ -52,14 +51,19 @@ def first_line(text: str, limit: int = 120) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-@dataclass
 class Transport:
     """A `requests.Session` with a timeout, the URL policy and error mapping."""
 
-    timeout: float = DEFAULT_TIMEOUT
-    #: A CA bundle file to trust instead of the default (which honours REQUESTS_CA_BUNDLE).
-    ca_bundle: str | None = None
-    session: requests.Session = field(default_factory=LoopbackDirectSession)
+    def __init__(
+        self, timeout: float = DEFAULT_TIMEOUT, ca_bundle: str | None = None, session: requests.Session | None = None
+    ) -> None:
+        self.timeout = timeout
+        #: A CA bundle file to trust instead of the default (which honours REQUESTS_CA_BUNDLE).
+        self.ca_bundle = ca_bundle
+        self.session = session if session is not None else LoopbackDirectSession()
+
+    def __repr__(self) -> str:
+        return f"Transport(timeout={self.timeout!r}, ca_bundle={self.ca_bundle!r}, session={self.session!r})"
 
     def request(
         self,
