@@ -17,31 +17,36 @@ from __future__ import annotations
 
 import os
 import weakref
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..errors import ConfigError
+from ..errors import ConfigError, OAuthError
 from ..login_flow import LoginResult, fingerprint, login
 from ..oauth.grants import DEFAULT_FLOW, grant
 from ..oauth.request import LoginRequest, load_public_key
-from ..settings import DEFAULT_REDIRECT_URI, SECRET_ENV
+from ..settings import BROKER_URL_ENV, DEFAULT_REDIRECT_URI, HUB_JWT_ENV, SECRET_ENV
 from .variables import TokenVariables
 
 if TYPE_CHECKING:
     from ..browser.options import BrowserOptions
 
 
-@dataclass
 class SecretSource:
     """Where the client secret comes from, first found first: ``typed`` (a form field), the
     notebook variable ``variable``, the environment variable ``env`` (default IYO_CLIENT_SECRET);
     else ``prompt(text)``, a masked prompt, where the front end can answer one."""
 
-    typed: str = ""
-    variable: str | None = None
-    env: str | None = None
-    #: Asks with a masked prompt; returns None where the front end cannot answer one.
-    prompt: Callable[[str], str | None] | None = None
+    __slots__ = ("typed", "variable", "env", "prompt")
+
+    def __init__(
+        self,
+        typed: str = "",
+        variable: str | None = None,
+        env: str | None = None,
+        prompt: Callable[[str], str | None] | None = None,
+    ) -> None:
+        self.typed, self.variable, self.env = typed, variable, env
+        #: Asks with a masked prompt; returns None where the front end cannot answer one.
+        self.prompt = prompt
 
     def found(self, namespace: dict) -> tuple[str, str]:
         """(the secret, where it came from) without prompting; ('', '') when there is none."""
@@ -132,23 +137,28 @@ class NotebookLogin:
             same_secret = fingerprint(value) if value else earlier.secret_fingerprint
             if earlier.is_fresh_for(request, same_secret):
                 return LoginOutcome(earlier, reused=True, restored=tuple(self.variables.restore(prefix)))
-        code_grant = None
-        if grant(request.flow).needs_user:
-            code_grant = self._browser_step(request, browser, display)  # checked before any prompt
+        code_grant, handed = None, None
+        if not value:  # on a JupyterHub class, the hub's login or the class's broker needs no secret
+            handed = handed_jwt(request)
+        if grant(request.flow).needs_user and handed is None:
+            code_grant = self._browser_step(request, browser, display, broker=not value)  # before any prompt
         result = login(
             request,
             lambda: value or secret.asked(),
-            remember=remember,
+            remember=remember and handed is None,
             fresh=fresh,
             notice=display.notice if display is not None else print,
             code_grant=code_grant,
             on_renew=lambda jwt: self.variables.renewed(prefix, jwt),
+            handed=handed,
         )
         self.variables.put(prefix, result)
         return LoginOutcome(result)
 
     @staticmethod
-    def _browser_step(request: LoginRequest, browser: BrowserOptions | None, display: BrowserDisplay | None):
+    def _browser_step(
+        request: LoginRequest, browser: BrowserOptions | None, display: BrowserDisplay | None, broker: bool = False
+    ):
         from ..browser.options import BrowserOptions
         from ..browser.server_return import is_server_callback
         from ..browser.step import BrowserStep
@@ -157,6 +167,18 @@ class NotebookLogin:
         if display is None:
             raise ConfigError(f"the {request.flow} flow needs a front end that can show a link")
         opener, open_browser, note = browser.opener()
+        if broker and os.environ.get(BROKER_URL_ENV):
+            from ..browser.broker import BrokerStep
+
+            return BrokerStep.from_environment(
+                os.environ[BROKER_URL_ENV],
+                show_link=display.show_link,
+                notice=display.notice,
+                cancelled=display.cancelled,
+                wait=browser.wait,
+                open_browser=open_browser and not browser.paste,
+                browser=opener,
+            )
         if is_server_callback(request.redirect_uri):  # through the server, the browser can reach it
             note = ""
         return BrowserStep(
@@ -206,6 +228,21 @@ def request_from(settings: dict[str, Any], **given: Any) -> LoginRequest:
         "login_base_url": login_page_base(settings["login_base_url"]),
     }
     return LoginRequest(**base, **{k: v for k, v in given.items() if v is not None})
+
+
+def handed_jwt(request: LoginRequest) -> str | None:
+    """The user's own JWT that a JupyterHub class handed this server (``$IYO_HUB_JWT``, see
+    ``iyo_magic.hub``), when it is for the request's organization; else None."""
+    text = os.environ.get(HUB_JWT_ENV, "").strip()
+    if not text:
+        return None
+    from ..tokens import JWT
+
+    try:
+        azp = JWT(text).azp
+    except OAuthError:
+        raise ConfigError(f"${HUB_JWT_ENV} holds no JWT; ask the hub's admin") from None
+    return text if request.client_id in ("", azp) else None
 
 
 def login_page_base(configured: str) -> str:
