@@ -36,6 +36,12 @@ MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAES5X8XrfKdx9gYayFITc89wad4usrk0n2
 #: Where the client secret is read from, unless told otherwise (never a setting).
 SECRET_ENV = "IYO_CLIENT_SECRET"
 
+#: Read by the Jupyter server extension, in the server's environment (``jupyter.public_address``):
+#: the address browsers use for the server (its origin is taken), and the proxies whose
+#: ``X-Forwarded-Host``/``-Proto`` count (comma-separated IP addresses).
+PUBLIC_URL_ENV = "IYO_PUBLIC_URL"
+TRUSTED_PROXIES_ENV = "IYO_TRUSTED_PROXIES"
+
 #: Each setting's environment variable.
 ENVIRONMENT = {
     "base_url": "IYO_BASE_URL",

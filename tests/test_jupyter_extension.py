@@ -3,6 +3,7 @@ under ``/user/alice/``, as on JupyterHub and Binder) and the stand-ins, over rea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -25,18 +26,19 @@ TOKEN = "test-server-token-4Gq"
 BASE = "/user/alice/"
 
 
-@pytest.fixture(scope="module")
-def jupyter(tmp_path_factory):
-    """A Jupyter server with the extension enabled as installed (its config data file)."""
-    home = tmp_path_factory.mktemp("jupyter")
+@contextlib.contextmanager
+def running_jupyter(home: Path, *options: str, runtime: Path | None = None, base: str = BASE, **env: str):
+    """A Jupyter server with the extension enabled as installed (its config data file), under
+    ``home``; ``options`` and ``env`` are added to its command line and environment."""
     port = free_port()
-    env = {
+    environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("IYO_", "JUPYTER"))},
         "HOME": str(home),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTER_RUNTIME_DIR": str(runtime or home / "runtime"),
         "JUPYTER_CONFIG_DIR": str(home / "config"),
         "JUPYTER_DATA_DIR": str(home / "data"),
         "IPYTHONDIR": str(home / "ipython"),
+        **env,
     }
     command = [
         sys.executable,
@@ -47,27 +49,40 @@ def jupyter(tmp_path_factory):
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
-        f"--ServerApp.base_url={BASE}",
+        f"--ServerApp.base_url={base}",
         f"--IdentityProvider.token={TOKEN}",
         f"--ServerApp.root_dir={home}",
         "--ServerApp.log_level=DEBUG",
+        *options,
     ]
     log = (home / "server.log").open("w")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}{BASE}"
-    for _ in range(200):
-        try:
-            if requests.get(f"{url}api/status", params={"token": TOKEN}, timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        raise AssertionError((home / "server.log").read_text()[-3000:])
-    yield {"url": url, "pid": server.pid, "runtime": home / "runtime", "log": home / "server.log"}
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}{base}"
+    try:
+        for _ in range(200):
+            try:
+                if requests.get(f"{url}api/status", params={"token": TOKEN}, timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError((home / "server.log").read_text()[-3000:])
+        yield {
+            "url": url,
+            "pid": server.pid,
+            "runtime": Path(environment["JUPYTER_RUNTIME_DIR"]),
+            "log": home / "server.log",
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory):
+    with running_jupyter(tmp_path_factory.mktemp("jupyter")) as server:
+        yield server
 
 
 def callback(jupyter, token=TOKEN, **query):
@@ -235,3 +250,98 @@ def test_a_configured_redirect_uri_wins_even_when_it_equals_the_default(jupyter,
     else:
         configured["redirect_uri"] = settings.DEFAULT_REDIRECT_URI
     assert default_redirect_uri(settings.resolve(configured)) == settings.DEFAULT_REDIRECT_URI
+
+
+def marker_of(server) -> dict:
+    return handoff.read(handoff.server_file(server["pid"], server["runtime"])) or {}
+
+
+def as_a_kernel_sees_it(server, monkeypatch) -> tuple[str, str]:
+    """The redirect URI a kernel of ``server`` uses when nothing is configured, and the hint it prints."""
+    from iyo_magic import settings
+    from iyo_magic.browser.server_return import registration_hint
+    from iyo_magic.notebook.login_path import default_redirect_uri
+
+    monkeypatch.setenv("JPY_PARENT_PID", str(server["pid"]))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(server["runtime"]))
+    uri = default_redirect_uri(settings.resolve({}))
+    return uri, registration_hint(uri)
+
+
+def owner_request(server, path="api/status", method="GET", **headers):
+    headers = {"Authorization": f"token {TOKEN}", **headers}
+    return requests.request(method, server["url"] + path, headers=headers, timeout=10, allow_redirects=False)
+
+
+def until(condition, seconds=5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+FORGED = {"X-Forwarded-Host": "hub.example.org.evil.invalid", "X-Forwarded-Proto": "http"}
+
+
+def test_no_request_but_the_owners_own_sets_the_public_address(tmp_path, monkeypatch):
+    """Forged forwarded headers, anonymous requests (OPTIONS, the /api/notebooks redirect, no
+    token), the owner's redirects and errors: none changes the redirect URI or the hint."""
+    with running_jupyter(tmp_path) as server:
+        port = server["url"].split(":")[2].split("/")[0]
+        local = {"Host": f"localhost:{port}"}  # a name the server answers to, unlike a forged one
+        uri, hint = as_a_kernel_sees_it(server, monkeypatch)
+        assert uri == f"{server['url']}iyo/callback?" and "(the address your browser uses for this server)" in hint
+        answers = [
+            owner_request(server, **FORGED),  # forwarded headers from no trusted proxy
+            requests.options(server["url"] + "api/kernels", headers={**FORGED, **local}, timeout=10),
+            requests.get(server["url"] + "api/notebooks", headers=local, timeout=10, allow_redirects=False),
+            requests.get(server["url"] + "api/", headers=local, timeout=10),  # answers 200 without a token
+            requests.get(server["url"] + "api/status", headers=local, timeout=10),
+            owner_request(server, "api/notebooks", **local),  # a redirect, even the owner's
+            owner_request(server, "api/contents/no-such-file", **local),  # an error
+            owner_request(server, "api/kernels", method="OPTIONS", **local),
+        ]
+        assert [a.status_code for a in answers] == [200, 200, 302, 200, 403, 302, 404, 200]
+        time.sleep(0.5)  # each is noted (or not) just after its answer
+        assert as_a_kernel_sees_it(server, monkeypatch) == (uri, hint)
+        owner_request(server, **local)  # the owner's browser on another name of the server: that counts
+        assert until(lambda: marker_of(server)["origin"] == f"http://localhost:{port}")
+        assert as_a_kernel_sees_it(server, monkeypatch)[0] == f"http://localhost:{port}{BASE}iyo/callback?"
+
+
+def test_behind_a_trusted_proxy_only_its_own_bare_host_counts(tmp_path, monkeypatch):
+    with running_jupyter(tmp_path, IYO_TRUSTED_PROXIES="10.0.0.9, 127.0.0.1") as server:
+        owner_request(server, **{"X-Forwarded-Host": "evil.invalid, hub.test:8443", "X-Forwarded-Proto": "http, https"})
+        assert until(lambda: marker_of(server)["origin"] == "https://hub.test:8443")  # the last hop's
+        requests.get(server["url"] + "api/", headers={"X-Forwarded-Host": "evil.invalid"}, timeout=10)  # anonymous
+        refused = ["hub.test@evil.invalid", "hub.test/evil.invalid", "hub test", "", "hub.test:99999", "hub.test:0"]
+        for forwarded_host in [*refused, "[::1x]:8443", "hub.test:8443:1"]:
+            owner_request(server, **{"X-Forwarded-Host": forwarded_host, "X-Forwarded-Proto": "https"})
+        owner_request(server, **{"X-Forwarded-Host": "hub.test:8443", "X-Forwarded-Proto": "javascript"})
+        time.sleep(0.5)
+        uri, hint = as_a_kernel_sees_it(server, monkeypatch)
+        assert uri == f"https://hub.test:8443{BASE}iyo/callback?" and "your browser uses" in hint
+        owner_request(server, **{"X-Forwarded-Host": "[::1]:8443", "X-Forwarded-Proto": "https"})
+        assert until(lambda: marker_of(server)["origin"] == "https://[::1]:8443")
+
+
+def test_a_configured_public_address_wins_and_the_hint_says_so(tmp_path, monkeypatch):
+    with running_jupyter(tmp_path, IYO_PUBLIC_URL="https://Notebooks.example.org:8443/jupyter/") as server:
+        owner_request(server, Host="localhost")
+        time.sleep(0.5)
+        uri, hint = as_a_kernel_sees_it(server, monkeypatch)
+        assert uri == f"https://notebooks.example.org:8443{BASE}iyo/callback?"
+        assert "(the server's configured public address)" in hint
+
+
+def test_on_jupyterhub_only_the_user_who_owns_the_server_counts(tmp_path, monkeypatch):
+    """Under JupyterHub's name for the owner, a request of any other user (the test's token user,
+    here) is not the owner's: the address stays the server's own, and the hint says so."""
+    with running_jupyter(tmp_path, JUPYTERHUB_USER="u1") as server:
+        owner_request(server, Host="localhost")
+        time.sleep(0.5)
+        assert marker_of(server)["origin"] == ""
+        uri, hint = as_a_kernel_sees_it(server, monkeypatch)
+        assert uri == f"{server['url']}iyo/callback?" and "(the server's own address" in hint

@@ -42,21 +42,24 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+def _public_origin(server: dict) -> tuple[str, str]:
+    """Where browsers reach the server, and how the server learnt it (see ``jupyter.public_address``)."""
+    if server.get("origin"):
+        return str(server["origin"]), str(server.get("origin_from", ""))
+    return _origin(server.get("url", "")), "server"
+
+
 def server_callback() -> str | None:
     """The redirect URI through this kernel's Jupyter server, or None when there is no such way.
 
     It ends in ``?``: ItsYou.online admits any redirect URI that starts with the registered one,
     so whatever is appended to this one lands in the query, never in the path (no other user's
-    server, no dot segments); ItsYou.online then adds ``&code=…&state=…``. The public address is JupyterHub's configured public URL when there is one, else the address
-    the user's browser used for the server, else the server's own."""
+    server, no dot segments); ItsYou.online then adds ``&code=…&state=…``. The public address is
+    the configured one, else the one the owner's browser uses, else the server's own."""
     server = _server()
     if server is None:
         return None
-    origin = (
-        _origin(os.environ.get("JUPYTERHUB_PUBLIC_URL", ""))
-        or server.get("origin", "")
-        or _origin(server.get("url", ""))
-    )
+    origin, _ = _public_origin(server)
     return f"{origin}{server.get('base_url', '/')}{handoff.CALLBACK_PATH}?" if origin else None
 
 
@@ -65,14 +68,25 @@ def is_server_callback(redirect_uri: str) -> bool:
     return server is not None and urlsplit(redirect_uri).path == f"{server.get('base_url', '/')}{handoff.CALLBACK_PATH}"
 
 
+#: How the server learnt its public address, as the hint says it.
+ORIGIN_WORDS = {
+    "configured": "the server's configured public address",
+    "browser": "the address your browser uses for this server",
+    "server": "the server's own address: no browser page of it was seen yet",
+}
 #: On JupyterHub: a key registered for one server serves its user alone.
 CLASS_HINT = "A class sharing one key: use iyo_magic.hub.configure_class instead (docs/jupyterhub.md)."
 
 
 def registration_hint(redirect_uri: str) -> str:
     """What to register as the API key's callback URL: this server's own callback URI, ``?``
-    included (never a prefix that covers other servers, such as a hub's ``/user/``)."""
-    hint = f"Once per API key: register {redirect_uri} as its callback URL on ItsYou.online."
+    included (never a prefix that covers other servers, such as a hub's ``/user/``), and where
+    its address came from."""
+    server = _server() or {}
+    origin, source = _public_origin(server)
+    came_from = ORIGIN_WORDS.get(source, "") if _origin(redirect_uri) == origin else "your configured redirect URI"
+    hint = f"Once per API key: register {redirect_uri} as its callback URL on ItsYou.online"
+    hint += f" ({came_from})." if came_from else "."
     if os.environ.get("JUPYTERHUB_SERVICE_PREFIX"):
         hint += " " + CLASS_HINT
     return hint
