@@ -1,0 +1,206 @@
+"""The leak audit's promise for a user's own mistake: a notebook whose cells reveal the JWT (a
+print, a value, HTML, a traceback, a widget) is run in a real kernel against the stand-in and
+saved through a real Jupyter server's contents API; the saved file holds no JWT. Saved through a
+server with the guard turned off, `iyo-magic scan` finds each one."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbclient
+import nbformat
+import pytest
+import requests
+
+from iyo_magic.tokens import JWT_SHAPE
+
+from .conftest import ALICE_APP, ALICE_SECRET, free_port
+
+pytest.importorskip("jupyter_server")
+pytestmark = pytest.mark.kernel
+TOKEN = "test-server-token-Guard-8"
+
+CELLS = [
+    "%load_ext iyo_magic",
+    "%iyo_token",
+    "print(iyo_jwt.reveal())",  # a stream
+    "iyo_jwt.reveal()",  # text/plain
+    "from IPython.display import HTML\nHTML(f'<code>{iyo_jwt.reveal()}</code>')",  # text/html
+    "raise RuntimeError(iyo_jwt.reveal())",  # an error's value and traceback
+    "import ipywidgets\nipywidgets.Text(value=iyo_jwt.reveal())",  # widget state
+    "import os\nprint('the secret is', os.environ['IYO_CLIENT_SECRET'])",
+    "print('nothing to hide')",
+]
+
+
+def start_server(home: Path, **env: str) -> dict:
+    """A Jupyter server with the extension enabled as installed, the client secret in its environment."""
+    port = free_port()
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("IYO_", "JUPYTER"))},
+        "HOME": str(home),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        "IYO_CLIENT_SECRET": ALICE_SECRET,
+        **env,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter_server",
+        "--no-browser",
+        "--allow-root",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={TOKEN}",
+        f"--ServerApp.root_dir={home}",
+    ]
+    log = (home / "server.log").open("w")
+    process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(300):
+        try:
+            if requests.get(f"{url}api/status", params={"token": TOKEN}, timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        raise AssertionError((home / "server.log").read_text()[-3000:])
+    return {"url": url, "home": home, "log": home / "server.log", "process": process, "log_file": log}
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    guarded = start_server(tmp_path_factory.mktemp("guarded"))
+    unguarded = start_server(tmp_path_factory.mktemp("unguarded"), IYO_SAVE_GUARD="off")
+    yield guarded, unguarded
+    for server in (guarded, unguarded):
+        server["process"].terminate()
+        server["process"].wait(timeout=20)
+        server["log_file"].close()
+
+
+@pytest.fixture(scope="module")
+def revealed(standins, tmp_path_factory):
+    """The notebook, run in a real kernel (widget state stored, as JupyterLab saves it), and its JWT."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("IYO_")},
+        **standins.environment(),
+        "IYO_CLIENT_ID": ALICE_APP,
+        "IYO_CLIENT_SECRET": ALICE_SECRET,
+        "IYO_STATE_DIR": str(tmp_path_factory.mktemp("state")),
+        "IPYTHONDIR": str(tmp_path_factory.mktemp("ipython")),
+    }
+    client = nbclient.NotebookClient(
+        notebook, timeout=120, kernel_name="python3", allow_errors=True, store_widget_state=True
+    )
+    client.execute(env=env)
+    (jwt,) = set(re.findall(JWT_SHAPE, notebook.cells[2].outputs[0]["text"]))
+    return notebook, jwt
+
+
+def save(server: dict, name: str, notebook) -> Path:
+    answer = requests.put(
+        f"{server['url']}api/contents/{name}",
+        json={"type": "notebook", "format": "json", "content": json.loads(nbformat.writes(notebook))},
+        headers={"Authorization": f"token {TOKEN}"},
+        timeout=30,
+    )
+    assert answer.status_code in (200, 201), answer.text
+    return server["home"] / name
+
+
+def test_the_notebook_really_reveals_the_jwt_everywhere(revealed):
+    notebook, jwt = revealed
+    text = nbformat.writes(notebook)
+    assert text.count(jwt) >= 6  # stream, text/plain, text/html, evalue, traceback, widget state
+    assert ALICE_SECRET in text
+
+
+def test_a_saved_notebook_holds_no_jwt(servers, revealed):
+    guarded, _ = servers
+    notebook, jwt = revealed
+    path = save(guarded, "revealed.ipynb", notebook)
+    text = path.read_text()
+    assert jwt not in text and re.findall(JWT_SHAPE, text) == []
+    assert jwt.split(".")[1] not in text and jwt.split(".")[2] not in text
+    assert ALICE_SECRET not in text and "«client secret removed by iyo_magic»" in text
+    saved = nbformat.read(path, 4)
+    nbformat.validate(saved)  # still a valid notebook
+    outputs = [cell.outputs for cell in saved.cells]
+    marker = "«JWT removed by iyo_magic: username alice, expires "
+    assert outputs[2][0]["text"].startswith(marker)
+    assert outputs[3][0]["data"]["text/plain"].startswith("'" + marker)
+    assert outputs[4][0]["data"]["text/html"].startswith("<code>" + marker)
+    assert outputs[5][0]["evalue"].startswith(marker) and jwt not in "".join(outputs[5][0]["traceback"])
+    widget_state = json.dumps(saved.metadata["widgets"], ensure_ascii=False)
+    assert marker in widget_state
+    # What tells the user: the marker where the token was, the cell's metadata, one log line.
+    assert saved.cells[2].metadata["iyo_magic"] == {"removed": ["JWT"]}
+    assert saved.cells[7].metadata["iyo_magic"] == {"removed": ["IYO_CLIENT_SECRET value"]}
+    assert "iyo_magic" not in saved.cells[8].metadata and outputs[8][0]["text"] == "nothing to hide\n"
+    assert saved.cells[2].source == "print(iyo_jwt.reveal())"
+    deadline = time.monotonic() + 5
+    while "iyo_magic: removed" not in guarded["log"].read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log = guarded["log"].read_text()
+    (line,) = [line for line in log.splitlines() if "iyo_magic: removed" in line and "revealed.ipynb" in line]
+    assert "removed 6 JWTs and 1 IYO_CLIENT_SECRET value from revealed.ipynb" in line
+    assert "(cell 3, cell 4, cell 5, cell 6, cell 8, the widget state)" in line
+    assert jwt not in log and jwt.split(".")[1] not in log and ALICE_SECRET not in log
+    # Opened again (what the browser loads), the notebook shows the markers.
+    opened = requests.get(
+        f"{guarded['url']}api/contents/revealed.ipynb", headers={"Authorization": f"token {TOKEN}"}, timeout=30
+    ).json()
+    assert jwt not in json.dumps(opened) and marker in json.dumps(opened, ensure_ascii=False)
+
+
+def test_saved_without_the_guard_the_scan_finds_each_jwt(servers, revealed, tmp_path):
+    _, unguarded = servers
+    notebook, jwt = revealed
+    path = save(unguarded, "unguarded.ipynb", notebook)
+    assert jwt in path.read_text()  # the guard is off: saved as the front end sent it
+    assert "iyo_magic: the save guard is off" in unguarded["log"].read_text()
+    env = {**os.environ, "IYO_CLIENT_SECRET": ALICE_SECRET}
+    result = subprocess.run(
+        [sys.executable, "-m", "iyo_magic.server.cli", "scan", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{path}:3:JWT in output",
+        f"{path}:4:JWT in output",
+        f"{path}:5:JWT in output",
+        f"{path}:6:JWT in output",
+        f"{path}:8:IYO_CLIENT_SECRET value in output",
+        f"{path}:metadata:JWT in widget state",
+    ]
+    assert jwt not in result.stdout + result.stderr and ALICE_SECRET not in result.stdout + result.stderr
+
+
+def test_the_guarded_copy_passes_the_scan(servers, revealed):
+    guarded, _ = servers
+    path = save(guarded, "rescanned.ipynb", revealed[0])
+    result = subprocess.run(
+        [sys.executable, "-m", "iyo_magic.server.cli", "scan", str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "IYO_CLIENT_SECRET": ALICE_SECRET},
+        timeout=60,
+    )
+    assert result.returncode == 0 and "nothing found in 1 file(s)" in result.stdout
