@@ -24,6 +24,7 @@ from tornado import web
 
 from ..browser import handoff
 from ..browser.listener import REPORT_WAIT, answer_page
+from . import public_address
 from .save_guard import install as install_save_guard
 
 NOT_LOGGED_IN = "This page belongs to a notebook server you are not logged in to."
@@ -98,8 +99,9 @@ class StandinProxyHandler(JupyterHandler):
         own = [c.strip() for c in headers.pop("Cookie", "").split(";") if c.strip().startswith(STANDIN_COOKIE + "=")]
         if own:
             headers["Cookie"] = "; ".join(own)
-        headers["X-Forwarded-Host"] = self.request.headers.get("X-Forwarded-Host", self.request.host)
-        headers["X-Forwarded-Proto"] = self.request.headers.get("X-Forwarded-Proto", self.request.protocol)
+        # The address the kernel's redirect URI was built on (never one a request may choose).
+        scheme, _, host = self.settings["iyo_server_marker"].origin().partition("://")
+        headers.update({"X-Forwarded-Host": host, "X-Forwarded-Proto": scheme})
         try:
             answer = await AsyncHTTPClient().fetch(
                 standin + self.request.uri,
@@ -122,26 +124,58 @@ class StandinProxyHandler(JupyterHandler):
 
 class ServerMarker:
     """``iyo-server-<pid>.json``: tells this server's kernels that the callback page exists, where
-    (``base_url``), and at which address browsers reach the server (learnt from their requests)."""
+    (``base_url``), and at which address browsers reach the server (``public_address``) and how
+    that address was learnt (``origin_from``)."""
 
     def __init__(self, serverapp) -> None:
         self.path = handoff.server_file(os.getpid(), Path(serverapp.runtime_dir))
         self.base_url = serverapp.web_app.settings["base_url"]
-        self.data = {"pid": os.getpid(), "base_url": self.base_url, "url": serverapp.connection_url, "origin": ""}
+        self.proxies = public_address.trusted_proxies()
+        origin = public_address.configured_origin()
+        self.configured = bool(origin)
+        self.data = {
+            "base_url": self.base_url,
+            "url": serverapp.connection_url,
+            "origin": origin,
+            "origin_from": public_address.CONFIGURED if origin else "",
+        }
         handoff.write_private(self.path, self.data)
         atexit.register(handoff.remove, self.path)
 
     def note(self, handler) -> None:
-        """Remember the address of an authenticated browser request to this server's API."""
+        """Remember the address of a successful request to this server's API that its owner's
+        browser made: never an OPTIONS, a redirect, an error or an anonymous request."""
         request = handler.request
-        if handler.get_status() >= 400 or not request.path.startswith(url_path_join(self.base_url, "api/")):
+        if (
+            self.configured
+            or not 200 <= handler.get_status() < 300
+            or request.method == "OPTIONS"
+            or not request.path.startswith(url_path_join(self.base_url, "api/"))
+            or not is_owner(handler.current_user)
+        ):
             return
-        scheme = request.headers.get("X-Forwarded-Proto", request.protocol).split(",")[0].strip()
-        host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
-        origin = f"{scheme}://{host}"
-        if origin != self.data["origin"] and urlsplit(origin).hostname:
-            self.data["origin"] = origin
+        origin = public_address.request_origin(request, self.proxies)
+        if origin and origin != self.data["origin"]:
+            self.data.update(origin=origin, origin_from=public_address.BROWSER)
             handoff.write_private(self.path, self.data)
+
+    def origin(self) -> str:
+        """The address the kernels build the redirect URI on: the public one, else the server's own."""
+        parts = urlsplit(self.data["url"])
+        return self.data["origin"] or f"{parts.scheme}://{parts.netloc}"
+
+
+def is_owner(user) -> bool:
+    """Whether ``user`` (a handler's ``current_user``) owns this server: on JupyterHub the user
+    named ``$JUPYTERHUB_USER`` (not an admin or a user the owner shares the server with);
+    elsewhere any authenticated user."""
+    if not user:
+        return False
+    owner = os.environ.get("JUPYTERHUB_USER")
+    if not owner:
+        return True
+    name = user.get("name") if isinstance(user, dict) else getattr(user, "username", getattr(user, "name", user))
+    return name == owner
 
 
 def _load_jupyter_server_extension(serverapp) -> None:
@@ -150,7 +184,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
     route = url_path_join(web_app.settings["base_url"], handoff.CALLBACK_PATH)
     standin = url_path_join(web_app.settings["base_url"], STANDIN_PATH)
     web_app.add_handlers(".*$", [(route, CallbackHandler), (standin + "(/.*)?", StandinProxyHandler)])
-    marker = ServerMarker(serverapp)
+    marker = web_app.settings["iyo_server_marker"] = ServerMarker(serverapp)
     logged = web_app.settings.get("log_function")
 
     def log_and_note(handler) -> None:
