@@ -345,3 +345,19 @@ def test_on_jupyterhub_only_the_user_who_owns_the_server_counts(tmp_path, monkey
         assert marker_of(server)["origin"] == ""
         uri, hint = as_a_kernel_sees_it(server, monkeypatch)
         assert uri == f"{server['url']}iyo/callback?" and "(the server's own address" in hint
+
+
+def test_the_page_and_the_proxy_answer_their_own_403_when_unauthenticated_access_is_off(tmp_path):
+    """``ServerApp.allow_unauthenticated_access=False`` (the hardening setting) would otherwise
+    send the browser to the login page with the code and state in ``?next=``."""
+    options = ("--ServerApp.allow_unauthenticated_access=False",)
+    with running_jupyter(tmp_path, *options, IYO_STANDIN_URL="http://127.0.0.1:9") as server:
+        pending(server, "state-Hardened-6")
+        query = {"code": "code-Hardened-6", "state": "state-Hardened-6"}
+        for path in ("iyo/callback", "iyo/standin/v1/oauth/authorize"):
+            answer = requests.get(server["url"] + path, params=query, timeout=10, allow_redirects=False)
+            assert answer.status_code == 403 and "Location" not in answer.headers, path
+            assert "code-Hardened-6" not in answer.text and "state-Hardened-6" not in answer.text
+        assert "not logged in" in requests.get(server["url"] + "iyo/callback", params=query, timeout=10).text
+        assert not handoff.login_file("state-Hardened-6", handoff.ANSWER, server["runtime"]).exists()
+        assert callback(server, state="state-Unknown-6", code="c").status_code == 400  # logged in: the page itself

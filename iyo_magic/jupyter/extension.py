@@ -22,10 +22,17 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
+try:  # jupyter_server 2.13 and later
+    from jupyter_server.auth.decorator import allow_unauthenticated
+except ImportError:  # older ones have no ServerApp.allow_unauthenticated_access to lift
+
+    def allow_unauthenticated(method):  # type: ignore[misc]
+        return method
+
+
 from ..browser import handoff
 from ..browser.listener import REPORT_WAIT, answer_page
 from . import public_address
-from .save_guard import install as install_save_guard
 
 NOT_LOGGED_IN = "This page belongs to a notebook server you are not logged in to."
 
@@ -33,6 +40,7 @@ NOT_LOGGED_IN = "This page belongs to a notebook server you are not logged in to
 class CallbackHandler(JupyterHandler):
     """``GET {base_url}iyo/callback?code=…&state=…``: the browser's way back to a waiting kernel."""
 
+    @allow_unauthenticated  # it answers its own 403, whatever ServerApp.allow_unauthenticated_access says
     async def get(self) -> None:
         if not self.current_user:  # no redirect to a login page: its ?next= would carry the code
             return self._page(403, NOT_LOGGED_IN)
@@ -79,9 +87,11 @@ class StandinProxyHandler(JupyterHandler):
         """The stand-in's own forms post here; they carry no Jupyter XSRF token (and need none:
         the stand-in is a demo server with its own session)."""
 
+    @allow_unauthenticated  # _forward answers its own 403
     async def get(self, path: str = "") -> None:
         await self._forward()
 
+    @allow_unauthenticated
     async def post(self, path: str = "") -> None:
         await self._forward()
 
@@ -194,4 +204,3 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
     web_app.settings["log_function"] = log_and_note
     serverapp.log.info("iyo_magic: the Authorization Code flow returns through %s", route)
-    install_save_guard(serverapp)
