@@ -168,8 +168,7 @@ def _login(request, secret, remember, fresh, notice, transport, code_grant, on_r
     )
     auth = IyoAuth(jwt, renewal, on_renew=on_renew)
     result = LoginResult(request, access_token, jwt, auth, fingerprint(secret))
-    if remembering is not None:
-        remembering.keep(jwt)
+    if remembering is not None and remembering.keep(jwt):
         result.remembered_in = remembering.place
     return result
 

@@ -16,9 +16,11 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 from iyo_magic import ConfigError, LoginRequest, login
+from iyo_magic.durations import utc_time
 from iyo_magic.remember import store as remembered
 from iyo_magic.remember.store import LoginKey, Place, RememberedJwts
 from iyo_magic.server.demo_user import DemoUser
+from iyo_magic.tokens import JWT
 
 from .conftest import ALICE, ALICE_APP, ALICE_SECRET, ORG, ORG_SECRET, request_for
 from .test_code_flow import listener_step
@@ -283,6 +285,9 @@ def test_magic_remember_status_restart_and_logout(ip, alice_env, monkeypatch):
         "nothing stored under iyo_*; log in first\n"
         f"a remembered JWT for alice is kept in the file {kept_file(request)} (a plain file): the same call with "
         "--remember refreshes it\n"
+        "remembered logins (1; --logout --all forgets them all):\n"
+        f"  alice until {utc_time(JWT(kept_file(request).read_text()).expires_at)} · {LoginKey.of(request)} · in the "
+        f"file {kept_file(request)} (a plain file)\n"
     )
     monkeypatch.delenv("IYO_CLIENT_SECRET")
     alice_env.iyo.hits.clear()

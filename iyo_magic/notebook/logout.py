@@ -2,6 +2,10 @@
 plainly what stays valid, because logging out of a notebook cannot withdraw a JWT: it is valid
 until its expiry, and its refresh token until it goes unused for 30 days or the authorization
 is removed on ItsYou.online.
+
+It looks in every place a JWT can be kept now (the keyring, if one is found, and the files),
+deletes without waiting for a login's lock, and says which other remembered logins remain;
+``--logout --all`` forgets them all. `kept_lines` lists them for ``--status``.
 """
 
 from __future__ import annotations
@@ -15,26 +19,88 @@ from ..tokens import JWT
 
 if TYPE_CHECKING:
     from ..oauth.request import LoginRequest
+    from ..remember.store import Kept
     from .variables import TokenVariables
 
+#: How many other remembered logins a line names before it only counts them.
+NAMED_AT_MOST = 3
+BUSY = "; a refresh was in progress in another process: deleted without waiting for it"
 
-def log_out(variables: TokenVariables, prefix: str, request: LoginRequest | None) -> str:
-    """Forget ``prefix``'s tokens and ``request``'s remembered JWT; the lines to show."""
-    from ..remember.resume import forget
+
+def log_out(variables: TokenVariables, prefix: str, request: LoginRequest | None, everything: bool = False) -> str:
+    """Forget ``prefix``'s tokens and ``request``'s remembered JWT (with ``everything``, every
+    remembered login of this user); the lines to show."""
+    from ..remember.resume import forget, kept_logins
 
     earlier = variables.results.get(prefix)
     removed = variables.clear(prefix)
     lines = [f"forgot {', '.join(removed)}" if removed else f"nothing was stored under {prefix}_*"]
+    if everything:
+        return "\n".join(lines + _forget_all(earlier.jwt if earlier is not None else None))
     kept_text = None
     if request is None:
-        lines.append("no remembered JWT named: give the login's settings (or -p PROFILE) to delete it")
+        lines.append(
+            "no remembered JWT named: give the login's settings (or -p PROFILE) to delete it"
+            + _others(tuple(kept_logins()))
+        )
     elif request.want_jwt and request.refreshable:
-        kept_text, place = forget(request)
-        lines.append(f"deleted the remembered JWT from {place}" if kept_text else "no remembered JWT for this login")
+        forgotten = forget(request)
+        kept_text = forgotten.text
+        places = " and ".join(str(place) for place in forgotten.places)
+        line = f"deleted the remembered JWT from {places}" if forgotten.places else "no remembered JWT for this login"
+        lines.append(line + (BUSY if forgotten.busy else "") + _others(forgotten.others))
     jwt = earlier.jwt if earlier is not None and earlier.jwt is not None else _unverified(kept_text)
     if jwt is not None and not jwt.expired:
         lines.append(still_valid(jwt, request.base_url if request else ""))
     return "\n".join(lines)
+
+
+def _forget_all(current: JWT | None) -> list[str]:
+    from ..remember.resume import forget_all
+
+    forgotten, busy = forget_all()
+    if not forgotten:
+        lines = ["no remembered logins"]
+    else:
+        count = f"{len(forgotten)} remembered login{'s' if len(forgotten) != 1 else ''}"
+        lines = [f"deleted {count}: {_named(forgotten)}" + (BUSY if busy else "")]
+        lines.append(
+            "still valid: each of their JWTs, and any copy, until its expiry (a JWT cannot be withdrawn); "
+            f"its refresh token for up to {REFRESH_TOKEN_IDLE_DAYS} days after its last use, unless the "
+            "authorization is removed on ItsYou.online (your account's Authorizations)"
+        )
+    if current is not None and not current.expired and not forgotten:
+        lines.append(still_valid(current, ""))
+    return lines
+
+
+def _others(others: tuple[Kept, ...]) -> str:
+    """``; N other remembered login(s): ... (use --logout --all)``, or '' when there are none."""
+    if not others:
+        return ""
+    count = f"{len(others)} other remembered login{'s' if len(others) != 1 else ''}"
+    return f"; {count}: {_named(others)} (use --logout --all)"
+
+
+def _named(logins) -> str:
+    names = [str(kept) for kept in logins[:NAMED_AT_MOST]]
+    more = len(logins) - len(names)
+    return "; ".join(names) + (f"; and {more} more" if more else "")
+
+
+def kept_lines() -> list[str]:
+    """``--status``'s list of every remembered login of this user: whose, until when, where (no JWT)."""
+    from ..remember.resume import kept_logins
+
+    logins = kept_logins()
+    if not logins:
+        return []
+    lines = [f"remembered logins ({len(logins)}; --logout --all forgets them all):"]
+    for kept in logins:
+        places = " and ".join(f"{place}{' (a plain file)' if place.plain else ''}" for place in kept.places)
+        whose = f"{kept.jwt.identity} until {utc_time(kept.jwt.expires_at)}" if kept.jwt else "unreadable"
+        lines.append(f"  {whose} · {kept} · in {places}")
+    return lines
 
 
 def still_valid(jwt: JWT, base_url: str) -> str:

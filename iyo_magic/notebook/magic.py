@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 #: How this front end names the settings that messages refer to (see `IyoError.worded`).
 FLAG_LABELS = labels("flag")
 #: Flags that ask for something other than a login: `--form` refuses them rather than drop them.
-NOT_IN_FORM = ("--status", "--clear", "--logout")
+NOT_IN_FORM = ("--status", "--clear", "--logout", "--all")
 
 
 @magics_class
@@ -131,6 +131,7 @@ class IyoMagics(Magics):
           %iyo_token -p staging               # settings from a profile (profiles.toml)
           %iyo_token --status
           %iyo_token --logout                 # forget it everywhere; says what stays valid
+          %iyo_token --logout --all           # forget every remembered login
 
         A JWT to hand to another service, without a refresh token:
           iyo_jwt.derive(aud="billing", validity=3600)
@@ -153,6 +154,8 @@ class IyoMagics(Magics):
             print(self.iyo_token.getdoc())
             return
         args = self._with_profile(self._parse(line))
+        if args.all and not args.logout:
+            raise UsageError("--all goes with --logout: %iyo_token --logout --all forgets every remembered login")
         if args.form:
             self._show_form(args, line)
         elif args.clear:
@@ -318,7 +321,7 @@ class IyoMagics(Magics):
         variables = self._logins().variables
         earlier = variables.results.get(args.prefix)
         request = earlier.request if earlier is not None else self._request_if_named(args)
-        print(log_out(variables, args.prefix, request))
+        print(log_out(variables, args.prefix, request, everything=args.all))
 
     def _request_if_named(self, args):
         """The login the line (or its profile) names, or None when it names none (no client id)."""
@@ -339,6 +342,9 @@ class IyoMagics(Magics):
                 from ..remember.resume import kept_note
 
                 text += "\n" + kept_note(request)
+        from .logout import kept_lines
+
+        text = "\n".join([text, *kept_lines()])
         if result is None or result.auth is None:
             print(text)
             return

@@ -380,7 +380,14 @@ OPTIONS: tuple[Option, ...] = _grouped(
                 "logout",
                 ("--logout",),
                 kind="on",
-                help="Forget the tokens of this prefix and the remembered JWT; say what stays valid.",
+                help="Forget the tokens of this prefix and the remembered JWT, wherever it is kept; say what "
+                "stays valid and which other remembered logins remain.",
+            ),
+            Option(
+                "all",
+                ("--all",),
+                kind="on",
+                help="With --logout: forget every remembered login of this user.",
             ),
         ),
     ),

@@ -6,18 +6,22 @@ JWT the first wrote and uses it, so there is one refresh. A kept JWT that ItsYou
 cannot be refreshed (a 400 or 401: the authorization was removed, or it went unused for 30
 days) is deleted and the login runs as usual, saying so. Any other failure (a 5xx, a timeout, no
 connection) keeps it: the login fails with "ItsYou.online failed; the remembered JWT is kept;
-try again", so that a server's hiccup cannot lose a login.
+try again", so that a server's hiccup cannot lose a login. A lock that another process holds
+past `store.LOCK_PATIENCE` (a stuck kernel) does not stop a login either: it runs as usual,
+without remembering, and says so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from ..errors import ConfigError, IyoError, RefreshError
 from ..oauth import protocol
 from ..oauth.renewal import refresh_refused
-from .store import LoginKey, Place, RememberedJwts, Unreadable
+from .store import Kept, LockHeld, LoginKey, Place, RememberedJwts, Unreadable
 
 if TYPE_CHECKING:
     from ..oauth.request import LoginRequest
@@ -44,6 +48,8 @@ class Remembering:
         self.store = RememberedJwts()
         self.notice = notice
         self.place = self.store.place(self.key)
+        #: Another process held the login's lock too long: this login goes on without remembering.
+        self.locked_out = False
         self._warn_if_remote()
 
     def resume(self, transport: Transport, options: protocol.JwtOptions) -> JWT | None:
@@ -60,10 +66,17 @@ class Remembering:
                 if current != seen:  # another kernel refreshed it while this one waited
                     return protocol.issued_jwt(transport, base_url, current, options.public_key)
                 jwt = protocol.refresh_jwt(transport, base_url, current, options)
-                self.store.write(self.key, jwt)
+                if self.store.read(self.key) is not None:  # else logged out meanwhile: not written back
+                    self.store.write(self.key, jwt)
                 return jwt
         except Unreadable as exc:
             self.notice(f"{exc}; logging in as usual (the login replaces it)")
+        except LockHeld as held:
+            self.locked_out = True
+            self.notice(
+                f"another process has held this login's --remember lock for {held.seconds:g} s (a refresh "
+                "in progress?); logging in as usual, without remembering this time"
+            )
         except ConfigError:
             raise  # a file or directory others can read, a keyring that does not answer: the user must act
         except IyoError as exc:
@@ -76,22 +89,30 @@ class Remembering:
             self.notice(f"the remembered JWT could not be refreshed ({reason}); logging in as usual")
         return None
 
-    def keep(self, jwt: JWT) -> None:
-        """Keep a new login's JWT; says so when it cannot (the login itself stands)."""
+    def keep(self, jwt: JWT) -> bool:
+        """Keep a new login's JWT; says so when it cannot (the login itself stands). True when kept."""
+        if self.locked_out:
+            return False
         if not jwt.refreshable:
             self.notice("not remembered: ItsYou.online sent a JWT without a refresh token")
-            return
+            return False
         try:
             with self.store.lock(self.key):
                 self.store.write(self.key, jwt)
         except (IyoError, OSError) as exc:
             self.notice(f"not remembered: {exc}")
+            return False
+        return True
 
     def write_back(self, jwt: JWT) -> None:
-        """Keep a renewed JWT (an `IyoAuth` renewal); a failure is logged, never raised into a request."""
+        """Keep a renewed JWT (an `IyoAuth` renewal) unless the login was logged out meanwhile; a
+        failure is logged, never raised into a request."""
+        if self.locked_out:
+            return
         try:
             with self.store.lock(self.key):
-                self.store.write(self.key, jwt)
+                if self.store.read(self.key) is not None:
+                    self.store.write(self.key, jwt)
         except (IyoError, OSError) as exc:
             log.warning("the renewed JWT was not remembered: %s", exc)
 
@@ -104,17 +125,45 @@ class Remembering:
             self.notice(REMOTE_NOTE.format(place=self.place))
 
 
-def forget(request: LoginRequest) -> tuple[str | None, Place]:
-    """Delete ``request``'s kept JWT: (its text, read just before, or None; where it was kept)."""
+@dataclass(frozen=True)
+class Forgotten:
+    """What `forget` did. No JWT in it but ``text``, read for its expiry and never shown."""
+
+    #: The JWT that was kept, or None.
+    text: str | None
+    #: Where it was deleted from (none: there was none).
+    places: tuple[Place, ...]
+    #: Another process held the login's lock (a refresh in progress): deleted without waiting.
+    busy: bool
+    #: The other logins still kept.
+    others: tuple[Kept, ...]
+
+
+def forget(request: LoginRequest) -> Forgotten:
+    """Delete ``request``'s kept JWT from every place this machine has now, without waiting for
+    its lock; say what other logins stay kept."""
     store = RememberedJwts()
     key = LoginKey.of(request)
-    try:
-        text = store.read(key)
-    except Unreadable:
-        text = None
-    with store.lock(key):
-        store.forget(key)
-    return text, store.place(key)
+    text = None
+    for backend in store.backends:
+        with contextlib.suppress(ConfigError):  # unreadable, or a file others can read: deleted all the same
+            text = text or backend.read(key)
+    busy = store.locked(key)
+    places = store.forget(key)
+    others = tuple(kept for kept in store.kept() if kept.name != key.name)
+    return Forgotten(text, tuple(places), busy, others)
+
+
+def forget_all() -> tuple[list[Kept], bool]:
+    """Delete every kept login of this user from every place: (those logins, whether a refresh was in progress)."""
+    store = RememberedJwts()
+    busy = any(store.locked(kept.key) for kept in store.kept() if kept.key is not None)
+    return store.forget_all(), busy
+
+
+def kept_logins() -> list[Kept]:
+    """Every login kept now, for ``--status`` (makes no directory)."""
+    return RememberedJwts(create=False).kept()
 
 
 def kept_note(request: LoginRequest) -> str:

@@ -8,12 +8,18 @@ base URL, client, flow, scope and audience. A file is mode 0600 in a 0700 direct
 to the user; a looser file or directory is refused, saying why, and never silently skipped.
 Writes are atomic (a new file renamed over the old), and a lock file per login lets kernels
 that refresh at once take turns (see ``remember.resume``).
+
+An index in the state directory (``logins.json``: each login's settings, no JWT) names the
+logins kept, in whatever place, so that ``--status`` can list them and ``--logout`` can say which
+others remain, or forget them all. Forgetting looks in every place this machine has now (the
+keyring, if one is found, and the files), wherever the JWT was kept when it was remembered.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import stat
@@ -32,17 +38,30 @@ from ..tokens import JWT_SHAPE
 
 if TYPE_CHECKING:
     from ..oauth.request import LoginRequest
+    from ..tokens import JWT
 
 KEYRING_SERVICE = "iyo_magic"
 #: A keyring that has not answered by then (a locked desktop keyring waiting for a password
 #: dialog nobody sees) is given up on, so that it never hangs a notebook.
 KEYRING_DEADLINE = 10.0
-#: How long a kernel waits for another one that is refreshing the same login.
-LOCK_DEADLINE = 30.0
+#: How long a kernel waits for another one that is refreshing or writing the same login; then
+#: a login goes on without remembering (a refresh takes well under a second, and a stuck
+#: process must not stop a notebook).
+LOCK_PATIENCE = 5.0
+#: The index of the kept logins (their settings, never a JWT), in the state directory.
+INDEX_FILE = "logins.json"
 
 
 class Unreadable(ConfigError):
     """The kept entry is not a JWT (a corrupt or hand-edited file)."""
+
+
+class LockHeld(ConfigError):
+    """Another process has held a login's lock past the deadline (``seconds``)."""
+
+    def __init__(self, message: str, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,30 @@ class LoginKey:
         """A stable name for files and keyring entries (a hash: client ids stay out of file names)."""
         text = "\n".join([self.base_url, self.client_id, self.flow, ",".join(self.scopes), ",".join(self.audiences)])
         return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    @classmethod
+    def from_fields(cls, fields: Any) -> LoginKey | None:
+        """The key an index entry describes; None for an entry of another shape."""
+        try:
+            key = cls(
+                str(fields["base_url"]),
+                str(fields["client_id"]),
+                str(fields["flow"]),
+                tuple(str(scope) for scope in fields["scopes"]),
+                tuple(str(audience) for audience in fields["audiences"]),
+            )
+        except (KeyError, TypeError):
+            return None
+        return key
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "client_id": self.client_id,
+            "flow": self.flow,
+            "scopes": list(self.scopes),
+            "audiences": list(self.audiences),
+        }
 
     def __str__(self) -> str:
         parts = [f"{self.client_id} at {self.base_url}", self.flow]
@@ -146,24 +189,22 @@ class PlainFile:
         return _read_private_file(self._file(key))
 
     def write(self, key: LoginKey, text: str) -> None:
-        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")  # mode 0600
-        try:
-            with os.fdopen(handle, "w") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self._file(key))
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        _write_private(self.directory, self._file(key), text)
 
     def forget(self, key: LoginKey) -> bool:
+        return self.forget_name(key.name)
+
+    def forget_name(self, name: str) -> bool:
+        """Delete the file of the login named ``name`` (a key's hash); True when there was one."""
         try:
-            self._file(key).unlink()
+            (self.directory / f"{name}.jwt").unlink()
         except FileNotFoundError:
             return False
         return True
+
+    def names(self) -> list[str]:
+        """The names of the logins that have a file here."""
+        return sorted(path.stem for path in self.directory.glob("*.jwt"))
 
     def _file(self, key: LoginKey) -> Path:
         return self.directory / f"{key.name}.jwt"
@@ -176,11 +217,30 @@ BACKENDS: tuple[Callable[[Path], Backend | None], ...] = (Keyring.found,)
 
 def chosen_backend(directory: Path) -> Backend:
     """The first of `BACKENDS` this machine has, else a `PlainFile` in ``directory``."""
-    for found in BACKENDS:
-        backend = found(directory)
-        if backend is not None:
-            return backend
-    return PlainFile(directory)
+    return every_backend(directory)[0]
+
+
+def every_backend(directory: Path) -> list[Backend]:
+    """Every place this machine has now, best first; a `PlainFile` in ``directory`` last (always)."""
+    found: list[Backend] = [backend for backend in (find(directory) for find in BACKENDS) if backend is not None]
+    return [*found, PlainFile(directory)]
+
+
+@dataclass(frozen=True)
+class Kept:
+    """One login kept somewhere, as ``--status`` and ``--logout`` name it (no JWT in it)."""
+
+    #: Its key's name (the hash files and keyring entries are named by).
+    name: str
+    #: Its settings; None for a file that the index does not name (kept by an earlier version).
+    key: LoginKey | None
+    #: Where it is kept (one place, or more when a keyring appeared after a file was written).
+    places: tuple[Place, ...]
+    #: The kept JWT, read unverified for whose it is and its expiry (masked when shown); None if unreadable.
+    jwt: JWT | None = None
+
+    def __str__(self) -> str:
+        return str(self.key) if self.key is not None else f"a login kept in the file {self.name}.jwt"
 
 
 class RememberedJwts:
@@ -191,7 +251,10 @@ class RememberedJwts:
         self.directory = state_directory()
         if create or self.directory.exists():  # only looking (--status): no directory is made
             _private_directory(self.directory)
-        self.backend = chosen_backend(self.directory)
+        #: Every place this machine has now (the files last); the first keeps new JWTs.
+        self.backends = every_backend(self.directory)
+        self.backend = self.backends[0]
+        self.files = PlainFile(self.directory)
 
     def place(self, key: LoginKey) -> Place:
         """Where ``key``'s JWT is kept."""
@@ -210,22 +273,85 @@ class RememberedJwts:
     def write(self, key: LoginKey, jwt: str) -> None:
         """Keep ``jwt`` (the JWT's text and nothing else) for ``key``, replacing what was kept."""
         self.backend.write(key, str.__str__(jwt))
+        self._update_index(lambda index: index.__setitem__(key.name, key.fields()))
 
-    def forget(self, key: LoginKey) -> bool:
-        """Delete ``key``'s JWT; True when there was one."""
-        return self.backend.forget(key)
+    def forget(self, key: LoginKey) -> list[Place]:
+        """Delete ``key``'s JWT from every place this machine has now; the places it was in."""
+        places = [backend.place(key) for backend in self.backends if backend.forget(key)]
+        self._update_index(lambda index: index.pop(key.name, None))
+        return places
+
+    def kept(self) -> list[Kept]:
+        """Every login kept now, in any place: those the index names, and files it does not."""
+        index = self._index()
+        found = []
+        for name, fields in sorted(index.items()):
+            key = LoginKey.from_fields(fields)
+            if key is None or key.name != name:
+                continue
+            texts = {backend.place(key): _peek(backend.read, key) for backend in self.backends}
+            places = tuple(place for place, text in texts.items() if text is not None)
+            if places:
+                found.append(Kept(name, key, places, _unverified(next((t for t in texts.values() if t), None))))
+        for name in self.files.names():
+            if name not in index:
+                path = self.directory / f"{name}.jwt"
+                text = _peek(_read_private_file, path)
+                found.append(Kept(name, None, (Place("file", f"the file {path}", True),), _unverified(text)))
+        return found
+
+    def forget_all(self) -> list[Kept]:
+        """Delete every kept login's JWT from every place; the logins that were kept."""
+        kept = self.kept()
+        for login in kept:
+            if login.key is not None:
+                self.forget(login.key)
+            else:
+                self.files.forget_name(login.name)
+        self._update_index(lambda index: index.clear())
+        return kept
 
     @contextlib.contextmanager
-    def lock(self, key: LoginKey) -> Iterator[None]:
+    def lock(self, key: LoginKey, deadline: float | None = None) -> Iterator[None]:
         """Hold ``key``'s lock (one kernel at a time refreshes or writes it); a file in the state
-        directory whatever the backend, as a keyring has no locks."""
+        directory whatever the backend, as a keyring has no locks. `LockHeld` after ``deadline``."""
         path = self.directory / f"{key.name}.lock"
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            _acquire(descriptor, path, LOCK_DEADLINE)
+            _acquire(descriptor, path, LOCK_PATIENCE if deadline is None else deadline)
             yield
         finally:
             os.close(descriptor)  # closing releases the lock
+
+    def locked(self, key: LoginKey) -> bool:
+        """True when another process (or thread) holds ``key``'s lock now; never waits."""
+        try:
+            with self.lock(key, deadline=0):
+                return False
+        except LockHeld:
+            return True
+
+    def _index(self) -> dict[str, Any]:
+        try:
+            text = _read_private_file(self.directory / INDEX_FILE)
+            index = json.loads(text) if text else {}
+        except (Unreadable, ValueError):  # a damaged index: the files are still found by name
+            return {}
+        return index if isinstance(index, dict) else {}
+
+    def _update_index(self, change: Callable[[dict[str, Any]], Any]) -> None:
+        """Change the index under its own lock, written atomically."""
+        if not self.directory.exists():
+            return
+        path = self.directory / "logins.lock"
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            _acquire(descriptor, path, LOCK_PATIENCE)
+            index = self._index()
+            change(index)
+            _write_private(self.directory, self.directory / INDEX_FILE, json.dumps(index, sort_keys=True))
+        finally:
+            os.close(descriptor)
 
 
 def system_keyring():
@@ -257,6 +383,41 @@ def _private_directory(path: Path) -> None:
     if not stat.S_ISDIR(info.st_mode):
         raise ConfigError(f"{path} is not a directory; --remember keeps its files there: remove it")
     _refuse_if_shared(path, info, "directory", "700")
+
+
+def _peek(read: Callable[[Any], str | None], where: Any) -> str | None:
+    """What ``read(where)`` finds; '' for an entry that is there but cannot be read (a file others
+    can read, not ASCII): listed and deleted all the same."""
+    try:
+        return read(where)
+    except ConfigError:
+        return ""
+
+
+def _unverified(text: str | None) -> JWT | None:
+    """A kept JWT's claims (no signature check: only to say whose it is and until when)."""
+    from ..errors import IyoError
+    from ..tokens import JWT
+
+    try:
+        return JWT(text.strip()) if text else None
+    except (IyoError, ValueError):
+        return None
+
+
+def _write_private(directory: Path, path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a new file, mode 0600, renamed over the old)."""
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _read_private_file(path: Path) -> str | None:
@@ -304,9 +465,10 @@ def _acquire(descriptor: int, path: Path, deadline: float) -> None:
             return
         except OSError:
             if time.monotonic() >= end:
-                raise ConfigError(
+                raise LockHeld(
                     f"another kernel has held {path} for {deadline:g} s; try again, or delete that file "
-                    "if no other kernel is running"
+                    "if no other kernel is running",
+                    deadline,
                 ) from None
             time.sleep(0.05)
 
