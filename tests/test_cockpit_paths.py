@@ -19,7 +19,7 @@ from .test_cockpit_api import OPERATIONS, python_name
 from .test_cockpit_server import sign
 
 #: Names that are another path once a server (or a proxy, or urllib3) has read them.
-DOT_NAMES = ["..", ".", "", "%2e%2E", "%2E", ".%2e", "%252e%252e", "%25252E", "%2e."]
+DOT_NAMES = ["..", ".", "", "%2e%2E", "%2E", ".%2e", "%252e%252e", "%25252E", "%2e.", "x/../..", "..%2F..", "/2"]
 
 
 @pytest.fixture()

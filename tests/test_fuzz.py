@@ -211,3 +211,129 @@ def test_malformed_answers_through_the_form(ip, iyo_env, changing_iyo, token, cl
     assert ("iyo-error" in form.message.value) != ("iyo-success" in form.message.value), shown
     assert "\n" not in form.message.value and "unexpected error" not in shown, shown
     assert ACCESS_TOKEN not in shown and ORG_SECRET not in shown and "eyJ" not in shown
+
+
+# -- the Cockpit: path arguments with dots and encodings, raw paths, answers of any shape --------
+DOTTY = st.one_of(
+    st.sampled_from(["..", ".", "", "%2e%2E", "%252e", "%2e.", "..%2F", "%25252E%2e", "a..", "..."]),
+    st.text(alphabet=".%2eE5fF/\\ac", max_size=10),
+)
+SEGMENTS = st.sampled_from(
+    ["..", ".", "%2e%2e", "%2E", "%252e%252e", ".%2e", "ays", "repository", "x", "%2f", "%5c", ""]
+)
+RAW_PATHS = st.builds(
+    lambda lead, segments: lead + "/".join(segments), st.sampled_from(["", "/"]), st.lists(SEGMENTS, max_size=6)
+)
+
+
+def cockpit_cell(ip, code: str):
+    """``code`` run under %xmode Verbose: its error, and everything it showed."""
+    ip.run_line_magic("xmode", "Verbose")
+    try:
+        with capture_output() as captured:
+            result = ip.run_cell(code)
+    finally:
+        ip.run_line_magic("xmode", "Context")
+    shown = captured.stdout + captured.stderr + "".join(str(o.data) for o in captured.outputs)
+    for secret in (ORG_SECRET, ip.user_ns["iyo_jwt"].reveal(), "eyJ"):
+        assert secret not in shown, shown
+    return result.error_in_exec, shown
+
+
+@pytest.fixture()
+def fuzz_repository(ip, iyo_env):
+    ip.run_line_magic("iyo_token", f"--aud {iyo_env.organization}")
+    cockpit = ip.user_ns["iyo_cockpit"]
+    cockpit.create_repository("fuzz", "https://git.example.org/fuzz")
+    run = cockpit.create_run("fuzz")
+    yield run["key"]
+    cockpit.delete_repository("fuzz")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(DOTTY)
+def test_path_arguments_with_dots_are_one_line_and_never_reach_another_endpoint(ip, fuzz_repository, value):
+    from iyo_magic import CockpitError
+    from iyo_magic.cockpit.paths import moves_the_path
+
+    ip.user_ns["value"] = value
+    error, shown = cockpit_cell(ip, 'iyo_cockpit.delete_run("fuzz", value)')
+    assert isinstance(error, CockpitError), shown
+    assert "\n" not in str(error)
+    if moves_the_path(value):
+        assert str(error).startswith(f"delete_run: runid may not be {value!r}")
+    cockpit = ip.user_ns["iyo_cockpit"]
+    assert [run["key"] for run in cockpit.list_runs("fuzz")] == [fuzz_repository]  # nothing else was deleted
+
+
+class Outside:
+    """The Cockpit under /api and, on the same host, another application that records its visitors."""
+
+    def __init__(self, cockpit_app):
+        self.cockpit_app, self.visits = cockpit_app, []
+
+    def __call__(self, environ, start_response):
+        from werkzeug.wrappers import Request, Response
+
+        request = Request(environ)
+        if request.path.startswith("/api/") or request.path == "/api":
+            return self.cockpit_app(environ, start_response)
+        self.visits.append(request.path)
+        return Response("another application")(environ, start_response)
+
+
+@pytest.fixture(scope="module")
+def outside(standins):
+    host = Outside(standins.cockpit)
+    server = LoopbackApp(host)
+    host.url = server.url
+    yield host
+    server.close()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(RAW_PATHS)
+def test_raw_paths_with_dots_stay_in_the_cockpit_or_are_one_line(ip, iyo_env, outside, path):
+    from iyo_magic import CockpitError
+
+    ip.run_line_magic("iyo_token", f"--aud {iyo_env.organization} --cockpit {outside.url}/api")
+    ip.user_ns["path"] = path
+    for code in ("iyo_cockpit.get(path)", f"iyo_cockpit.get({outside.url + '/api/'!r} + path)"):
+        error, shown = cockpit_cell(ip, code)
+        assert error is None or (isinstance(error, CockpitError) and "\n" not in str(error)), shown
+    assert outside.visits == []
+
+
+COCKPIT_FIELDS = ("key", "name", "role", "state", "epoch", "logs", "steps", "jobs", "data", "actions", "producers")
+COCKPIT_OBJECT = st.fixed_dictionaries({}, optional={field: JSON for field in COCKPIT_FIELDS})
+COCKPIT_ANSWERS = st.one_of(COCKPIT_OBJECT, st.lists(st.one_of(COCKPIT_OBJECT, JSON), max_size=3), JSON)
+
+
+class ChangingCockpit:
+    """A Cockpit whose every answer each example sets."""
+
+    answer: object = {}
+
+    def __call__(self, environ, start_response):
+        from werkzeug.wrappers import Response
+
+        return Response(json.dumps(self.answer), content_type="application/json")(environ, start_response)
+
+
+@pytest.fixture(scope="module")
+def changing_cockpit():
+    cockpit = ChangingCockpit()
+    server = LoopbackApp(cockpit)
+    cockpit.url = server.url
+    yield cockpit
+    server.close()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(COCKPIT_ANSWERS)
+def test_cockpit_answers_of_any_shape_display_under_xmode_verbose(ip, iyo_env, changing_cockpit, answer):
+    changing_cockpit.answer = answer
+    ip.run_line_magic("iyo_token", f"--aud {iyo_env.organization} --cockpit {changing_cockpit.url}/api")
+    for call in ('get_job("r", "j")', 'get_run("r", "k")', 'get_service_by_name("r", "node", "n")', 'list_jobs("r")'):
+        error, shown = cockpit_cell(ip, f"display(iyo_cockpit.{call})")
+        assert error is None and "Traceback" not in shown and "Error" not in shown, shown

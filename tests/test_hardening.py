@@ -140,7 +140,10 @@ def test_malformed_answers_are_one_line(ip, iyo_env, serve_app, token, claims):
     [
         ("-f code --listen 70000", "--listen PORT: expected a port number"),
         ("-f code --listen -1", "--listen PORT: expected a port number"),
-        ("-f code --redirect-uri http://127.0.0.1:99999/cb", "the redirect URI's port: expected a port number"),
+        (
+            "-f code --redirect-uri http://127.0.0.1:99999/cb",
+            "redirect URI is not a valid URL: its port is not a number",
+        ),
         ("-f code --wait nan", "--wait SECONDS must be a number of seconds"),
         ("-f code --wait inf", "--wait SECONDS must be a number of seconds"),
     ],

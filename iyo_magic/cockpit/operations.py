@@ -68,12 +68,28 @@ def operation(
 
 def _path_argument(operation_name: str, name: str, value: Any) -> str:
     """``value`` as one segment of the path, encoded; refused when it is empty, ``.`` or ``..``
-    (also percent-encoded), which would send the request to another endpoint (``cockpit.paths``)."""
+    or holds a ``/`` (also percent-encoded), which would send the request to another endpoint
+    (``cockpit.paths``)."""
     text = str(value)
     if moves_the_path(text):
         decodes_to = "" if decoded(text) == text else f" (it decodes to {decoded(text)!r})"
-        raise CockpitError(f"{operation_name}: {name} may not be {text!r}{decodes_to}; nothing was sent", None)
+        raise CockpitError(
+            f"{operation_name}: {name} may not be {text!r}{decodes_to}: not one path segment; nothing was sent", None
+        )
     return quote(text, safe="")
+
+
+def _header_argument(operation_name: str, name: str, value: Any) -> str:
+    """``value`` as a header's value; refused when it holds a line break or another control
+    character (another header, or a request of its own) or starts with a space."""
+    text = str(value)
+    if text[:1].isspace() or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise CockpitError(
+            f"{operation_name}: {name} may not hold a line break or another control character, nor start "
+            "with a space (it is a header's value); nothing was sent",
+            None,
+        )
+    return text
 
 
 @functools.cache
@@ -391,7 +407,8 @@ class CockpitOperations:
         payload  the event's JSON, as GitHub sends it
         event    the X-GitHub-Event header (default push)
         """
-        response = self.request("POST", "/webhooks/github", json=payload, headers={"X-GitHub-Event": event})
+        headers = {"X-GitHub-Event": _header_argument("github_webhook", "event", event)}
+        response = self.request("POST", "/webhooks/github", json=payload, headers=headers)
         return result_of(response, "record")
 
     @operation("POST", "/webhooks/events", body=("command", "tags", "payload"), shows="record")

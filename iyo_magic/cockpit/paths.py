@@ -1,7 +1,8 @@
 """Dot segments, as the servers between a notebook and a Cockpit read them: a path segment that
-is empty, ``.`` or ``..`` (also percent-encoded, any number of times: ``%2e%2E``, ``%252e``)
-moves a request to another endpoint. urllib3 and proxies resolve ``..``; Sanic, which ays9 runs
-on, reads ``/x/`` as ``/x``; a server may decode a path more than once.
+is empty, ``.`` or ``..`` (also percent-encoded, any number of times: ``%2e%2E``, ``%252e``), or
+that decodes to more than one segment, moves a request to another endpoint. urllib3 and proxies
+resolve ``..``; Sanic, which ays9 runs on, reads ``/x/`` as ``/x``; a server may decode a path
+more than once.
 
 The client refuses such a segment as an operation's argument (`moves_the_path`) and resolves
 a raw path before it checks that the path stays under the Cockpit's base path (`resolved`);
@@ -23,8 +24,10 @@ def decoded(text: str) -> str:
 
 
 def moves_the_path(segment: str) -> bool:
-    """Whether ``segment`` is empty, ``.`` or ``..``, once decoded."""
-    return decoded(segment) in ("", ".", "..")
+    """Whether ``segment`` is empty, ``.`` or ``..``, or holds a ``/`` or ``\\`` (a server that
+    decodes it reads more than one segment: ``x%2F..%2F..``), once decoded."""
+    name = decoded(segment)
+    return name in ("", ".", "..") or "/" in name or "\\" in name
 
 
 def resolved(path: str) -> str:

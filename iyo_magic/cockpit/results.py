@@ -3,7 +3,8 @@
 
 * a list as a table (a ``data`` object becomes columns; epochs are shown as UTC times);
 * a job with its logs; a run with its steps and their jobs' states; a service with its state,
-  data, actions and links; anything else as a table of its fields.
+  data, actions and links; anything else, and any of these in a shape the API does not give
+  (``logs`` a string, ``data`` a list), as a table of its fields.
 
 ``.to_frame()`` gives a pandas DataFrame where pandas is installed (it is not a dependency).
 """
@@ -30,7 +31,7 @@ def result_of(response: requests.Response, shows: str) -> Any:
         return None
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json reads
         raise CockpitError(
             f"the Cockpit answered {response.status_code} with something that is not JSON", None
         ) from None
@@ -85,13 +86,20 @@ class Record(dict[str, Any]):
         return _table(["field", "value"], [[k, v] for k, v in self.items()])
 
 
+def _objects(value: Any) -> bool:
+    """Whether ``value`` is a list of the API's objects (dicts), or missing (None)."""
+    return value is None or (isinstance(value, list) and all(isinstance(item, dict) for item in value))
+
+
 class Job(Record):
     """A job: who, what, its state, and its logs."""
 
     def _repr_html_(self) -> str:
+        if not _objects(self.get("logs")):  # a shape the Cockpit API does not give
+            return super()._repr_html_()
         head = f"{self.get('actor', '?')}!{self.get('service_name', '?')} {self.get('action_name', '?')}"
         logs = [
-            [log.get("epoch"), log.get("level"), log.get("category"), log.get("log")] for log in self.get("logs", [])
+            [log.get("epoch"), log.get("level"), log.get("category"), log.get("log")] for log in self.get("logs") or []
         ]
         return (
             f"<div class='iyo-job'><b>job {escape(str(self.get('key', '')))}</b>: {escape(head)} "
@@ -105,6 +113,9 @@ class Run(Record):
     """A run: its state and its steps, each with its jobs' states."""
 
     def _repr_html_(self) -> str:
+        steps = self.get("steps")
+        if not _objects(steps) or not all(_objects(step.get("jobs")) for step in steps or []):
+            return super()._repr_html_()
         rows = [
             [
                 step.get("number"),
@@ -113,8 +124,8 @@ class Run(Record):
                 job.get("state"),
                 job.get("key"),
             ]
-            for step in self.get("steps", [])
-            for job in step.get("jobs", [])
+            for step in steps or []
+            for job in step.get("jobs") or []
         ]
         note = ""
         if self.get("state") == "new":
@@ -122,14 +133,14 @@ class Run(Record):
                 f"<br><em>a simulation: nothing was executed; execute_run({escape(repr(self.get('key')))}) "
                 "executes it</em>"
             )
-        steps = (
+        shown = (
             _table(["step", "service", "action", "state", "job"], rows, "steps")
             if rows
             else "<br><em>nothing to run</em>"
         )
         return (
             f"<div class='iyo-run'><b>run {escape(str(self.get('key', '')))}</b> {_state(self.get('state'))} "
-            f"at {escape(_time(self.get('epoch')))}{note}{steps}</div>"
+            f"at {escape(_time(self.get('epoch')))}{note}{shown}</div>"
         )
 
 
@@ -137,7 +148,10 @@ class Service(Record):
     """A service: its state, data, actions' states, producers and consumers."""
 
     def _repr_html_(self) -> str:
-        actions = [[a.get("name"), a.get("state")] for a in self.get("actions", [])]
+        lists = ("actions", "producers", "consumers", "children")
+        if not all(_objects(self.get(kind)) for kind in lists) or not isinstance(self.get("data") or {}, dict):
+            return super()._repr_html_()
+        actions = [[a.get("name"), a.get("state")] for a in self.get("actions") or []]
         links = [
             [kind, ", ".join(f"{p.get('role')}!{p.get('name')}" for p in self.get(kind) or [])]
             for kind in ("producers", "consumers", "children")
@@ -167,7 +181,7 @@ def _table(columns: list[str], rows: list[list[Any]], caption: str = "") -> str:
 def _cell(column: str, value: Any) -> str:
     if column == "state":
         return _state(value)
-    if "epoch" in column.lower() and isinstance(value, (int, float)) and value > 0:
+    if "epoch" in column.lower() and _time(value) != "?":
         return escape(_time(value))
     if isinstance(value, (dict, list)):
         return f"<code>{escape(json.dumps(value))}</code>"
@@ -187,4 +201,10 @@ def escape(text: str) -> str:
 
 
 def _time(epoch: Any) -> str:
-    return utc_time(epoch) if isinstance(epoch, (int, float)) and epoch > 0 else "?"
+    """An epoch as a UTC time; '?' for what is none (0, text, or beyond the calendar)."""
+    if not isinstance(epoch, (int, float)) or isinstance(epoch, bool) or not epoch > 0:
+        return "?"
+    try:
+        return utc_time(epoch)
+    except (OverflowError, OSError, ValueError):
+        return "?"

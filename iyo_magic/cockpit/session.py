@@ -16,7 +16,7 @@ import requests
 from ..auth.requests_auth import IyoAuth
 from ..errors import CockpitError
 from ..oauth.transport import LoopbackDirectSession, first_line, without_credentials
-from ..oauth.url_policy import check_url, origin
+from ..oauth.url_policy import check_url, origin, parsed
 from ..settings import DEFAULT_TIMEOUT
 from ..tokens import JWT
 from .operations import CockpitOperations
@@ -79,7 +79,7 @@ class CockpitSession(CockpitOperations, LoopbackDirectSession):
         """``base_url`` + ``path``, or an absolute URL under ``base_url``, with its dot segments
         (encoded ones too) resolved; one that leaves ``base_url`` is refused."""
         url = path if "://" in path or path.startswith("//") else f"{self.base_url}/{path.lstrip('/')}"
-        parts = urlsplit(url)
+        parts = parsed(url, "the address given to iyo_cockpit")
         if origin(url) != origin(self.base_url) or not is_under(parts.path, urlsplit(self.base_url).path):
             raise CockpitError(
                 f"iyo_cockpit calls only the Cockpit at {self.base_url}: give a path such as "
@@ -103,21 +103,24 @@ class CockpitSession(CockpitOperations, LoopbackDirectSession):
         try:
             response = super().request(method, target, *args, **kwargs)
         except requests.RequestException as exc:
-            if isinstance(exc, requests.exceptions.SSLError):
-                kind = "its TLS certificate is not trusted (a private CA? see ca_bundle)"
-            elif isinstance(exc, requests.Timeout):
-                kind = "no answer in time"
-            else:
-                kind = "cannot reach it"
-            raise CockpitError(
-                f"Cockpit at {urlsplit(self.base_url).netloc}: {kind} ({type(exc).__name__}); "
-                "is it running, and the URL right?",
-                None,
-            ) from None
+            raise CockpitError(self._not_answered(exc), None) from None
         if response.status_code >= 400:
             body = first_line(without_credentials(response.text, response.request))
             raise CockpitError(self.explain(response), response.status_code, body)
         return response
+
+    def _not_answered(self, exc: requests.RequestException) -> str:
+        """Why a request got no answer: the request's own fault (a header, the body), or the Cockpit's."""
+        host, name = urlsplit(self.base_url).netloc, type(exc).__name__
+        if isinstance(exc, (requests.exceptions.InvalidHeader, requests.exceptions.InvalidJSONError)):
+            return f"request to the Cockpit at {host} not sent: a header or the JSON body is not valid ({name})"
+        if isinstance(exc, requests.exceptions.SSLError):
+            kind = "its TLS certificate is not trusted (a private CA? see ca_bundle)"
+        elif isinstance(exc, requests.Timeout):
+            kind = "no answer in time"
+        else:
+            kind = "cannot reach it"
+        return f"Cockpit at {host}: {kind} ({name}); is it running, and the URL right?"
 
     def explain(self, response: requests.Response) -> str:
         path = response.request.path_url.split("?", 1)[0] if response.request else "?"

@@ -91,6 +91,8 @@ def _read_file() -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         where = re.search(r"\(at line \d+, column \d+\)", str(exc))  # the place, never the text
         raise ConfigError(f"{path} is not valid TOML {where.group(0) if where else ''}".rstrip()) from None
+    except RecursionError:  # tomllib reads nested arrays and tables by recursion
+        raise ConfigError(f"{path} is nested too deeply to be read as TOML") from None
 
 
 def _checked(name: str, table: Any, source: str, allowed_secret_envs: Collection[str]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from ..settings import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, MAX_TIMEOUT, PUBLISHED
 from ..tokens import split_scopes
 from .frozen import Frozen
 from .grants import DEFAULT_FLOW, grant
-from .url_policy import check_url
+from .url_policy import check_url, parsed
 
 
 def load_public_key(value: str | None) -> str | None:
@@ -121,6 +121,8 @@ class LoginRequest(Frozen):
         self._set("refreshable", refreshable)
         self._set("want_jwt", want_jwt)
         self._set("jwt_only", jwt_only)
+        if redirect_uri:  # any address the browser can return to; only one urllib cannot read is refused
+            parsed(redirect_uri, "redirect URI")
         self._set("redirect_uri", redirect_uri)
         self._set("public_key", public_key)
         self._set("timeout", timeout)

@@ -1,13 +1,13 @@
 """The URL policy, without any HTTP library: https anywhere, plain http to loopback only, and
-the origin a credential is meant for.
+the origin a credential is meant for; a URL urllib cannot read is a `ConfigError` naming the setting.
 
 `transport` (requests), `cockpit`, the redirect listener, the server extension and the demo
-user all judge URLs by these three functions; none of them needs ``requests`` for it.
+user all judge URLs by these functions; none of them needs ``requests`` for it.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ..errors import ConfigError
 
@@ -25,13 +25,35 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+#: What urllib's ValueError says, and what it means in the words of a message.
+_UNREADABLE = [
+    ("Invalid IPv6 URL", "its [ and ] do not match"),
+    ("does not appear to be an IPv4 or IPv6", "its host in [ ] is not an IP address"),
+    ("Port", "its port is not a number from 0 to 65535"),
+    ("NFKC", "its host holds characters that are not allowed"),
+]
+
+
+def parsed(url: str, what: str = "URL") -> SplitResult:
+    """``url``'s parts, or a `ConfigError` that names ``what`` when urllib cannot read them (an
+    unclosed ``[`` of an IPv6 host, a port that is no number from 0 to 65535). The message shows
+    no part of the URL: one that cannot be read cannot be told apart from its password."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - urllib reads the port only when asked
+    except ValueError as exc:
+        reason = next((words for found, words in _UNREADABLE if found in str(exc)), "urllib cannot read it")
+        raise ConfigError(f"{what} is not a valid URL: {reason}") from None
+    return parts
+
+
 def check_url(url: str, what: str = "URL") -> str:
     """Accept https anywhere and http on loopback only; return the URL without a trailing slash.
 
     Messages show the URL only when it is one, and never its user:password part.
     """
     url = (url or "").strip()
-    parts = urlsplit(url)
+    parts = parsed(url, what)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         shown = f" {parts.scheme}://…" if "://" in (url or "") and parts.scheme.isalpha() else ""
         raise ConfigError(f"{what}{shown} is not an http(s) URL (e.g. https://itsyou.online)")

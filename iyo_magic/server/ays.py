@@ -99,8 +99,9 @@ def blueprint_problem(content: str) -> str:
 
 
 def checked_name(kind: str, name: str) -> str:
-    """``name``, unless it is empty, ``.`` or ``..`` (also percent-encoded): as a path segment
-    such a name would be another endpoint's path (``DELETE .../blueprint/..`` is the repository)."""
+    """``name``, unless it is empty, ``.`` or ``..`` or holds a ``/`` (also percent-encoded): as
+    a path segment such a name would be another endpoint's path (``DELETE .../blueprint/..`` is
+    the repository)."""
     if moves_the_path(name):
         raise Invalid(f"a {kind} may not be named {name!r}: as a path segment it names another path")
     return name

@@ -90,6 +90,7 @@ class CockpitServer:
                 Rule("/webhooks/events", endpoint="events", methods=["POST"]),
             ],
             strict_slashes=False,  # as Sanic, which ays9 runs on: /x/ is /x
+            merge_slashes=False,  # and //x is no route
         )
 
     def __call__(self, environ, start_response):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from iyo_magic.errors import ConfigError
-from iyo_magic.oauth.url_policy import check_url, is_loopback_host, origin
+from iyo_magic.oauth.url_policy import check_url, is_loopback_host, origin, parsed
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,21 @@ def test_refused_urls_say_why_in_one_line_without_a_password(url, says):
 def test_an_origin_is_scheme_host_and_port():
     assert origin("https://Cockpit.invalid/api") == ("https", "cockpit.invalid", 443)
     assert origin("http://127.0.0.1:8978/api/x") == ("http", "127.0.0.1", 8978)
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://[::1", "its [ and ] do not match"),
+        ("http://]::1/", "its [ and ] do not match"),
+        ("https://[itsyou.online]/", "its host in [ ] is not an IP address"),
+        ("http://127.0.0.1:99999", "its port is not a number from 0 to 65535"),
+        ("http://127.0.0.1:hunter2/", "its port is not a number from 0 to 65535"),
+    ],
+)
+def test_a_url_urllib_cannot_read_is_one_line_naming_the_setting_and_showing_none_of_it(url, says):
+    with pytest.raises(ConfigError) as refused:
+        check_url(url, "base URL")
+    assert str(refused.value) == f"base URL is not a valid URL: {says}"
+    with pytest.raises(ConfigError, match=r"^redirect URI is not a valid URL"):
+        parsed(url, "redirect URI")
