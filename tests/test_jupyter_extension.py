@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -27,9 +28,12 @@ BASE = "/user/alice/"
 
 
 @contextlib.contextmanager
-def running_jupyter(home: Path, *options: str, runtime: Path | None = None, base: str = BASE, **env: str):
+def running_jupyter(
+    home: Path, *options: str, runtime: Path | None = None, base: str = BASE, prefix: tuple = (), **env: str
+):
     """A Jupyter server with the extension enabled as installed (its config data file), under
-    ``home``; ``options`` and ``env`` are added to its command line and environment."""
+    ``home``; ``options`` and ``env`` are added to its command line and environment, ``prefix``
+    goes before it (``OWN_PID_NAMESPACE``)."""
     port = free_port()
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("IYO_", "JUPYTER"))},
@@ -41,6 +45,7 @@ def running_jupyter(home: Path, *options: str, runtime: Path | None = None, base
         **env,
     }
     command = [
+        *prefix,
         sys.executable,
         "-m",
         "jupyter_server",
@@ -56,7 +61,7 @@ def running_jupyter(home: Path, *options: str, runtime: Path | None = None, base
         *options,
     ]
     log = (home / "server.log").open("w")
-    server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}{base}"
     try:
         for _ in range(200):
@@ -67,16 +72,20 @@ def running_jupyter(home: Path, *options: str, runtime: Path | None = None, base
                 time.sleep(0.1)
         else:
             raise AssertionError((home / "server.log").read_text()[-3000:])
-        yield {
-            "url": url,
-            "pid": server.pid,
-            "runtime": Path(environment["JUPYTER_RUNTIME_DIR"]),
-            "log": home / "server.log",
-        }
+        runtime = Path(environment["JUPYTER_RUNTIME_DIR"])
+        yield {"url": url, "id": marker_id(runtime, base), "runtime": runtime, "log": home / "server.log"}
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)  # the group: unshare itself ignores SIGTERM
         server.wait(timeout=20)
         log.close()
+
+
+def marker_id(runtime: Path, base: str) -> str:
+    """The id of the server whose marker in ``runtime`` is for ``base``: what its kernels inherit."""
+    for path in runtime.glob("iyo-server-*.json"):
+        if (handoff.read(path) or {}).get("base_url") == base:
+            return path.stem.removeprefix("iyo-server-")
+    raise AssertionError(f"no marker for {base} in {runtime}")
 
 
 @pytest.fixture(scope="module")
@@ -100,12 +109,12 @@ def test_the_server_marks_its_presence_for_its_kernels(jupyter):
     requests.get(f"{jupyter['url']}api/status", params={"token": TOKEN}, timeout=5)  # a browser-like request
     deadline = time.monotonic() + 5
     while True:  # the address is noted once the request is logged, just after its answer
-        marker = handoff.read(handoff.server_file(jupyter["pid"], jupyter["runtime"]))
+        marker = handoff.read(handoff.server_file(jupyter["id"], jupyter["runtime"]))
         if marker["origin"] or time.monotonic() > deadline:
             break
         time.sleep(0.05)
     assert marker["base_url"] == BASE and marker["origin"].startswith("http://127.0.0.1:")
-    assert oct(handoff.server_file(jupyter["pid"], jupyter["runtime"]).stat().st_mode & 0o777) == "0o600"
+    assert oct(handoff.server_file(jupyter["id"], jupyter["runtime"]).stat().st_mode & 0o777) == "0o600"
 
 
 def test_the_page_needs_the_jupyter_login(jupyter):
@@ -197,7 +206,7 @@ def test_the_code_flow_returns_through_the_server(ip, jupyter, code_standins, mo
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("IYO_CLIENT_ID", ORG)
     monkeypatch.setenv("IYO_CLIENT_SECRET", ORG_SECRET)
-    monkeypatch.setenv("JPY_PARENT_PID", str(jupyter["pid"]))
+    monkeypatch.setenv("IYO_SERVER_ID", jupyter["id"])
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(jupyter["runtime"]))
     pages, threads = [], []
 
@@ -241,7 +250,7 @@ def test_a_configured_redirect_uri_wins_even_when_it_equals_the_default(jupyter,
     from iyo_magic import settings
     from iyo_magic.notebook.login_path import default_redirect_uri
 
-    monkeypatch.setenv("JPY_PARENT_PID", str(jupyter["pid"]))
+    monkeypatch.setenv("IYO_SERVER_ID", jupyter["id"])
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(jupyter["runtime"]))
     assert default_redirect_uri(settings.resolve({})) == f"{jupyter['url']}iyo/callback?"  # nothing configured
     configured: dict = {}
@@ -253,7 +262,7 @@ def test_a_configured_redirect_uri_wins_even_when_it_equals_the_default(jupyter,
 
 
 def marker_of(server) -> dict:
-    return handoff.read(handoff.server_file(server["pid"], server["runtime"])) or {}
+    return handoff.read(handoff.server_file(server["id"], server["runtime"])) or {}
 
 
 def as_a_kernel_sees_it(server, monkeypatch) -> tuple[str, str]:
@@ -262,7 +271,7 @@ def as_a_kernel_sees_it(server, monkeypatch) -> tuple[str, str]:
     from iyo_magic.browser.server_return import registration_hint
     from iyo_magic.notebook.login_path import default_redirect_uri
 
-    monkeypatch.setenv("JPY_PARENT_PID", str(server["pid"]))
+    monkeypatch.setenv("IYO_SERVER_ID", server["id"])
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(server["runtime"]))
     uri = default_redirect_uri(settings.resolve({}))
     return uri, registration_hint(uri)
@@ -361,3 +370,67 @@ def test_the_page_and_the_proxy_answer_their_own_403_when_unauthenticated_access
         assert "not logged in" in requests.get(server["url"] + "iyo/callback", params=query, timeout=10).text
         assert not handoff.login_file("state-Hardened-6", handoff.ANSWER, server["runtime"]).exists()
         assert callback(server, state="state-Unknown-6", code="c").status_code == 400  # logged in: the page itself
+
+
+def in_a_kernel_of(server, code: str) -> str:
+    """Start a kernel through ``server``'s API (so it inherits the server's environment), run
+    ``code`` in it, and return what it printed."""
+    from jupyter_client import BlockingKernelClient
+
+    kernel = owner_request(server, "api/kernels", method="POST").json()["id"]
+    client = BlockingKernelClient(connection_file=str(server["runtime"] / f"kernel-{kernel}.json"))
+    client.load_connection_file()
+    client.start_channels()
+    printed: list[str] = []
+    try:
+        hook = lambda message: printed.append(message["content"].get("text", ""))  # noqa: E731
+        client.execute_interactive(code, timeout=60, output_hook=hook)
+    finally:
+        client.stop_channels()
+        owner_request(server, f"api/kernels/{kernel}", method="DELETE")
+    return "".join(printed).strip()
+
+
+#: Under a shell that is PID 1 and passes SIGTERM on: the command is PID 2 in every such namespace
+#: (a kernel whose parent were PID 1 would take itself for an orphan and stop).
+UNDER_INIT = ("sh", "-c", 'trap "kill \\$child; wait \\$child" TERM; "$@" & child=$!; wait $child', "sh")
+
+
+def own_pid_namespace() -> tuple:
+    """What starts a command in a PID namespace of its own (as in a container), with the same PID
+    in each, where this machine allows it; else nothing (the PIDs then differ)."""
+    for command in (("unshare", "--pid", "--fork"), ("unshare", "--user", "--map-root-user", "--pid", "--fork")):
+        try:
+            if subprocess.run([*command, "true"], capture_output=True, timeout=10).returncode == 0:
+                return (*command, "--kill-child=SIGTERM", *UNDER_INIT)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return ()
+
+
+def test_two_servers_sharing_a_runtime_directory_each_give_their_kernels_their_own_callback(tmp_path):
+    """Named servers, or containers with PID namespaces of their own, sharing one home: each
+    server's kernels find its own marker, by the id they inherit, not by a PID (here both servers
+    are PID 1 where the machine allows it)."""
+    runtime = tmp_path / "runtime"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    asks = "from iyo_magic.browser.server_return import server_callback; print(server_callback())"
+    prefix = own_pid_namespace()
+    with contextlib.ExitStack() as servers:
+        a = servers.enter_context(running_jupyter(tmp_path / "a", runtime=runtime, base="/user/a/", prefix=prefix))
+        b = servers.enter_context(running_jupyter(tmp_path / "b", runtime=runtime, base="/user/b/", prefix=prefix))
+        assert a["id"] != b["id"]
+        assert in_a_kernel_of(a, asks) == f"{a['url']}iyo/callback?"
+        assert in_a_kernel_of(b, asks) == f"{b['url']}iyo/callback?"
+
+
+def test_a_deleted_or_replaced_marker_is_written_again(jupyter):
+    marker = handoff.server_file(jupyter["id"], jupyter["runtime"])
+    written = handoff.read(marker)
+    marker.unlink()
+    assert until(marker.exists, seconds=3 * 3)  # nobody asked anything of the server meanwhile
+    assert handoff.read(marker) == written
+    handoff.write_private(marker, {**written, "base_url": "/user/mallory/"})  # stale, or someone else's
+    owner_request(jupyter)  # a request of the owner's checks it at once
+    assert until(lambda: handoff.read(marker) == written, seconds=2)

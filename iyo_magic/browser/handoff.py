@@ -5,8 +5,10 @@ Both share a machine and a user (locally, on JupyterHub, on Binder), so they mee
 the state itself. The kernel announces the login (``.pending``), the server's callback page
 writes the browser's answer (``.answer``, once), the kernel writes how the login ended
 (``.outcome``) for the page to tell the browser. The server marks its own presence in
-``iyo-server-<pid>.json`` (its ``base_url`` and the address browsers use), which a kernel finds
-by its ``JPY_PARENT_PID``.
+``iyo-server-<id>.json`` (its ``base_url`` and the address browsers use), named by a random id
+the server puts in its environment (``$IYO_SERVER_ID``) before any kernel starts: its kernels
+inherit it, and two servers that share a runtime directory (named servers, containers with PID
+namespaces of their own) never find each other's.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import secrets
 import time
 from pathlib import Path
 
@@ -37,8 +41,17 @@ def login_file(state: str, kind: str, folder: Path | None = None) -> Path:
     return (folder or runtime_dir()) / f"iyo-login-{digest}.{kind}"
 
 
-def server_file(pid: int, folder: Path | None = None) -> Path:
-    return (folder or runtime_dir()) / f"iyo-server-{pid}.json"
+#: The variable that names the server's marker; set by the server, inherited by its kernels.
+SERVER_ID_ENV = "IYO_SERVER_ID"
+SERVER_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def new_server_id() -> str:
+    return secrets.token_hex(16)
+
+
+def server_file(server_id: str, folder: Path | None = None) -> Path:
+    return (folder or runtime_dir()) / f"iyo-server-{server_id}.json"
 
 
 def write_private(path: Path, data: dict, *, only_once: bool = False) -> bool:

@@ -1,9 +1,9 @@
 """The kernel's side of the return through its Jupyter server (see ``jupyter.extension``).
 
-When the kernel runs under a Jupyter server that has the extension (its ``JPY_PARENT_PID``
-names a server that left an ``iyo-server-<pid>.json``), the Authorization Code flow sends the
-browser back to ``{the server's public address}{base_url}iyo/callback``: the page the user's
-browser can reach on JupyterHub, on Binder and locally. `ServerHandoff` then waits for the
+When the kernel runs under a Jupyter server that has the extension (its ``IYO_SERVER_ID``,
+inherited from the server, names a server that left an ``iyo-server-<id>.json``), the
+Authorization Code flow sends the browser back to ``{the server's public address}{base_url}iyo/callback?``:
+the page the user's browser can reach on JupyterHub, on Binder and locally. `ServerHandoff` then waits for the
 answer the page hands over, as the loopback listener does.
 """
 
@@ -22,11 +22,11 @@ POLL_SECONDS = 0.05
 
 def _server() -> dict | None:
     """The marker of the Jupyter server this kernel runs under, if it has the extension."""
-    parent = os.environ.get("JPY_PARENT_PID", "")
-    if not parent.isdigit():
+    server_id = os.environ.get(handoff.SERVER_ID_ENV, "")
+    if not handoff.SERVER_ID.fullmatch(server_id):
         return None
     try:
-        return handoff.read(handoff.server_file(int(parent)))
+        return handoff.read(handoff.server_file(server_id))
     except ImportError:  # no jupyter_core: not under a Jupyter server
         return None
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
+from tornado.ioloop import PeriodicCallback
 
 try:  # jupyter_server 2.13 and later
     from jupyter_server.auth.decorator import allow_unauthenticated
@@ -33,8 +34,9 @@ except ImportError:  # older ones have no ServerApp.allow_unauthenticated_access
 from ..browser import handoff
 from ..browser.listener import REPORT_WAIT, answer_page
 from . import public_address
-from .save_guard import install as install_save_guard
 
+#: How often the server checks that its marker is still there.
+MARKER_CHECK_SECONDS = 3
 NOT_LOGGED_IN = "This page belongs to a notebook server you are not logged in to."
 
 
@@ -134,12 +136,15 @@ class StandinProxyHandler(JupyterHandler):
 
 
 class ServerMarker:
-    """``iyo-server-<pid>.json``: tells this server's kernels that the callback page exists, where
+    """``iyo-server-<id>.json``: tells this server's kernels that the callback page exists, where
     (``base_url``), and at which address browsers reach the server (``public_address``) and how
-    that address was learnt (``origin_from``)."""
+    that address was learnt (``origin_from``). The id is random and put in the server's
+    environment before any kernel starts (``$IYO_SERVER_ID``), so only its own kernels find it.
+    A marker deleted or changed behind the server's back is written again (`ensure`)."""
 
     def __init__(self, serverapp) -> None:
-        self.path = handoff.server_file(os.getpid(), Path(serverapp.runtime_dir))
+        server_id = os.environ[handoff.SERVER_ID_ENV] = handoff.new_server_id()
+        self.path = handoff.server_file(server_id, Path(serverapp.runtime_dir))
         self.base_url = serverapp.web_app.settings["base_url"]
         self.proxies = public_address.trusted_proxies()
         origin = public_address.configured_origin()
@@ -152,23 +157,29 @@ class ServerMarker:
         }
         handoff.write_private(self.path, self.data)
         atexit.register(handoff.remove, self.path)
+        PeriodicCallback(self.ensure, MARKER_CHECK_SECONDS * 1000).start()
+
+    def ensure(self) -> None:
+        """Write the marker again if it is missing, or is not what this server wrote."""
+        if handoff.read(self.path) != self.data:
+            handoff.write_private(self.path, self.data)
 
     def note(self, handler) -> None:
         """Remember the address of a successful request to this server's API that its owner's
-        browser made: never an OPTIONS, a redirect, an error or an anonymous request."""
+        browser made (never an OPTIONS, a redirect, an error or an anonymous request), unless an
+        address is configured; and check the marker is there."""
         request = handler.request
         if (
-            self.configured
-            or not 200 <= handler.get_status() < 300
+            not 200 <= handler.get_status() < 300
             or request.method == "OPTIONS"
             or not request.path.startswith(url_path_join(self.base_url, "api/"))
             or not is_owner(handler.current_user)
         ):
             return
-        origin = public_address.request_origin(request, self.proxies)
-        if origin and origin != self.data["origin"]:
+        origin = "" if self.configured else public_address.request_origin(request, self.proxies)
+        if origin:
             self.data.update(origin=origin, origin_from=public_address.BROWSER)
-            handoff.write_private(self.path, self.data)
+        self.ensure()
 
     def origin(self) -> str:
         """The address the kernels build the redirect URI on: the public one, else the server's own."""
@@ -205,4 +216,3 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
     web_app.settings["log_function"] = log_and_note
     serverapp.log.info("iyo_magic: the Authorization Code flow returns through %s", route)
-    install_save_guard(serverapp)
