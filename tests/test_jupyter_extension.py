@@ -434,3 +434,43 @@ def test_a_deleted_or_replaced_marker_is_written_again(jupyter):
     handoff.write_private(marker, {**written, "base_url": "/user/mallory/"})  # stale, or someone else's
     owner_request(jupyter)  # a request of the owner's checks it at once
     assert until(lambda: handoff.read(marker) == written, seconds=2)
+
+
+@pytest.fixture()
+def recording_standin():
+    """A server in the stand-in's place that records what reaches it and answers with cookies:
+    its own session's, and two it has no business setting for the Jupyter server's origin."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[dict] = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self):  # the name http.server calls
+            seen.append({"path": self.path, "headers": dict(self.headers)})
+            self.send_response(200)
+            self.send_header("Set-Cookie", "iyo_session=s3ss10n; Path=/; HttpOnly")
+            self.send_header("Set-Cookie", f"username-127-0-0-1={TOKEN}; Path=/")
+            self.send_header("Set-Cookie", "_xsrf=planted; Path=/user/alice/")
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"stand-in page")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+
+
+def test_the_proxy_keeps_the_jupyter_token_and_passes_back_only_the_standins_cookie(tmp_path, recording_standin):
+    standin, seen = recording_standin
+    with running_jupyter(tmp_path, IYO_STANDIN_URL=standin) as server:
+        page = requests.get(f"{server['url']}iyo/standin/login", params={"token": TOKEN, "a": "1", "b": ""}, timeout=10)
+        assert page.status_code == 200 and page.text == "stand-in page"
+        assert seen[-1]["path"] == "/user/alice/iyo/standin/login?a=1&b="  # no token
+        assert TOKEN not in str(seen[-1]["headers"])
+        from_standin = [c for c in page.raw.headers.getlist("Set-Cookie") if "s3ss10n" in c or "planted" in c]
+        assert from_standin == ["iyo_session=s3ss10n; HttpOnly; Path=/user/alice/iyo/standin; SameSite=Lax"]
+        assert not [c for c in page.raw.headers.getlist("Set-Cookie") if TOKEN in c]

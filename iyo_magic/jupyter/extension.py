@@ -15,8 +15,9 @@ import asyncio
 import atexit
 import os
 import time
+from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
@@ -77,7 +78,7 @@ STANDIN_PATH = "iyo/standin"
 STANDIN_COOKIE = "iyo_session"  # the stand-in's login session (iyo_magic.server.iyo_server)
 #: What passes between the browser and the stand-in, each way.
 _TO_STANDIN = ("Content-Type", "Cookie", "Accept")
-_FROM_STANDIN = ("Content-Type", "Location", "Set-Cookie", "Cache-Control")
+_FROM_STANDIN = ("Content-Type", "Location", "Cache-Control")
 
 
 class StandinProxyHandler(JupyterHandler):
@@ -115,9 +116,11 @@ class StandinProxyHandler(JupyterHandler):
         # The address the kernel's redirect URI was built on (never one a request may choose).
         scheme, _, host = self.settings["iyo_server_marker"].origin().partition("://")
         headers.update({"X-Forwarded-Host": host, "X-Forwarded-Proto": scheme})
+        # Jupyter's own login token (a browser's ?token=) is not the stand-in's business.
+        query = urlencode([(k, v) for k, v in parse_qsl(self.request.query, keep_blank_values=True) if k != "token"])
         try:
             answer = await AsyncHTTPClient().fetch(
-                standin + self.request.uri,
+                standin + self.request.path + (f"?{query}" if query else ""),
                 method=self.request.method,
                 headers=headers,
                 body=self.request.body if self.request.method == "POST" else None,
@@ -129,10 +132,31 @@ class StandinProxyHandler(JupyterHandler):
             raise web.HTTPError(502, "the ItsYou.online stand-in does not answer") from None
         self.set_status(answer.code)
         for name in _FROM_STANDIN:
-            values = answer.headers.get_list(name)
-            for value in values if name == "Set-Cookie" else values[:1]:
-                (self.add_header if name == "Set-Cookie" else self.set_header)(name, value)
+            if name in answer.headers:
+                self.set_header(name, answer.headers.get_list(name)[0])
+        self._pass_session_cookie(answer.headers.get_list("Set-Cookie"))
         self.finish(answer.body or b"")
+
+    def _pass_session_cookie(self, set_cookies: list[str]) -> None:
+        """Only the stand-in's own session cookie goes back to the browser, and only for the
+        proxy's path: no other cookie of this origin (the Jupyter login's, ``_xsrf``) is its to set."""
+        for header in set_cookies:
+            cookie: SimpleCookie = SimpleCookie()
+            try:
+                cookie.load(header)
+            except CookieError:
+                continue
+            if STANDIN_COOKIE in cookie:
+                path = url_path_join(self.base_url, STANDIN_PATH)
+                secure = self.request.protocol == "https"
+                self.set_cookie(
+                    STANDIN_COOKIE,
+                    cookie[STANDIN_COOKIE].value,
+                    path=path,
+                    httponly=True,
+                    samesite="Lax",
+                    secure=secure,
+                )
 
 
 class ServerMarker:
