@@ -40,6 +40,7 @@ class LoginResult:
         secret_fingerprint: str = "",
         remembered_in: Place | None = None,
         resumed: bool = False,
+        source: str = "",
     ) -> None:
         self.request = request
         self.access_token = access_token
@@ -50,11 +51,14 @@ class LoginResult:
         self.remembered_in = remembered_in
         #: True when the JWT is a remembered one, refreshed instead of logging in.
         self.resumed = resumed
+        #: Where the login came from when not from this kernel's own flow (`FROM_HUB`, a broker's name).
+        self.source = source
 
     def __repr__(self) -> str:  # the fingerprint stays out, as it tells whether two secrets match
         return (
             f"LoginResult(request={self.request!r}, access_token={self.access_token!r}, jwt={self.jwt!r}, "
-            f"auth={self.auth!r}, remembered_in={self.remembered_in!r}, resumed={self.resumed!r})"
+            f"auth={self.auth!r}, remembered_in={self.remembered_in!r}, resumed={self.resumed!r}, "
+            f"source={self.source!r})"
         )
 
     @cached_property
@@ -97,6 +101,7 @@ def login(
     transport: Transport | None = None,
     code_grant: Callable[[Transport, LoginRequest, str], AccessToken] | None = None,
     on_renew: Callable[[JWT], None] | None = None,
+    handed: str | None = None,
 ) -> LoginResult:
     """Run the flow of ``request`` with ``secret``; the result's auth keeps the JWT fresh.
 
@@ -105,13 +110,18 @@ def login(
     token; the client-credentials flow needs none. With ``remember``, a JWT kept by an earlier
     identical login is refreshed instead (one request, no secret, no browser), and this login's
     JWT is kept for the next one (see ``remember.store``); ``fresh`` skips the kept JWT and logs in
-    (then keeps the new one). ``notice`` tells the user what happened.
+    (then keeps the new one). ``notice`` tells the user what happened. A ``code_grant`` whose
+    ``needs_secret`` is False (a JupyterHub class's login broker) needs no secret. ``handed`` is a
+    refreshable JWT that a JupyterHub handed this user's server (`FROM_HUB`): one refresh makes it
+    this login's, with no secret and no browser.
 
     A failure raises an `IyoError` whose one-line message says what to do, from this frame: the
     frames below it, whose arguments hold the secret, stay out of any traceback.
     """
     secret = Secret(secret) if isinstance(secret, str) else secret  # masked in a verbose traceback
     try:
+        if handed:
+            return _from_the_hub(request, handed, transport, on_renew)
         return _login(request, secret, remember, fresh, notice, transport, code_grant, on_renew)
     except IyoError as error:
         raise error.with_traceback(None) from None
@@ -133,12 +143,12 @@ def _login(request, secret, remember, fresh, notice, transport, code_grant, on_r
             auth = IyoAuth(kept, renewal, on_renew=_both(remembering.write_back, on_renew))
             return LoginResult(request, None, kept, auth, remembered_in=remembering.place, resumed=True)
         on_renew = _both(remembering.write_back, on_renew)
-    if callable(secret):
-        secret = Secret(secret() or "")
-    if not secret:
-        raise ConfigError("empty client secret")
-
     flow = grant(request.flow)
+    secretless = flow.needs_user and code_grant is not None and not getattr(code_grant, "needs_secret", True)
+    if callable(secret):
+        secret = Secret("" if secretless else (secret() or ""))
+    if not secret and not secretless:
+        raise ConfigError("empty client secret")
 
     def get_access_token() -> AccessToken:
         if flow.needs_user:
@@ -167,10 +177,36 @@ def _login(request, secret, remember, fresh, notice, transport, code_grant, on_r
         direct=direct,
     )
     auth = IyoAuth(jwt, renewal, on_renew=on_renew)
-    result = LoginResult(request, access_token, jwt, auth, fingerprint(secret))
+    result = LoginResult(
+        request, access_token, jwt, auth, fingerprint(secret), source=getattr(code_grant, "source", "")
+    )
     if remembering is not None and remembering.keep(jwt):
         result.remembered_in = remembering.place
     return result
+
+
+#: Where a JWT handed by the hub came from (``iyo_magic.hub``, ``hub_login=True``).
+FROM_HUB = "the hub's ItsYou.online login"
+
+
+def _from_the_hub(request: LoginRequest, handed: str, transport: Transport | None, on_renew) -> LoginResult:
+    """The user's JWT that the hub handed this server, refreshed (one request); derived for the
+    audiences or scopes the request asks beyond it (one more)."""
+    if not request.want_jwt:
+        raise ConfigError(f"{FROM_HUB} gives a JWT, not an access token: drop {{setting:want_jwt}}")
+    transport = transport or Transport(timeout=request.timeout, ca_bundle=request.ca_bundle)
+    options = protocol.JwtOptions(validity=request.validity, public_key=request.public_key)
+    jwt = protocol.refresh_jwt(transport, request.base_url, handed, options)
+    wanted = {s for s in request.scopes if s != protocol.OFFLINE_ACCESS}
+    if request.audiences or not wanted <= set(jwt.scope) or not request.refreshable:
+        jwt = jwt.derive(
+            aud=request.audiences,
+            scope=sorted(wanted) or None,
+            validity=request.validity,
+            refreshable=request.refreshable,
+        )
+    renewal = Renewal(transport, request.base_url, options, access_token=None, get_access_token=None)
+    return LoginResult(request, None, jwt, IyoAuth(jwt, renewal, on_renew=on_renew), source=FROM_HUB)
 
 
 def _both(first: Callable[[JWT], None], then: Callable[[JWT], None] | None) -> Callable[[JWT], None]:

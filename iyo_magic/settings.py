@@ -35,6 +35,11 @@ MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAES5X8XrfKdx9gYayFITc89wad4usrk0n2
 
 #: Where the client secret is read from, unless told otherwise (never a setting).
 SECRET_ENV = "IYO_CLIENT_SECRET"
+#: What a JupyterHub class hands a user's server (``iyo_magic.hub``, docs/jupyterhub.md): the
+#: user's own refreshable JWT from the hub's ItsYou.online login, or where the class's login
+#: broker answers that user's kernel.
+HUB_JWT_ENV = "IYO_HUB_JWT"
+BROKER_URL_ENV = "IYO_BROKER_URL"
 
 #: Read by the Jupyter server extension, in the server's environment (``jupyter.public_address``):
 #: the address browsers use for the server (its origin is taken), and the proxies whose

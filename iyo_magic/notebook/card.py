@@ -36,8 +36,10 @@ def jwt_card(
     asked: tuple[str, ...] | None = None,
     variables: list[str] | None = None,
     access_token: AccessToken | None = None,
+    source: str = "",
 ) -> str:
-    """The card for ``jwt``; ``asked`` shows granted versus asked scopes."""
+    """The card for ``jwt``; ``asked`` shows granted versus asked scopes; ``source`` where the
+    login came from when not from this kernel's own flow."""
     who = (
         f"user <strong>{escape(jwt.username)}</strong>"
         if jwt.username
@@ -65,6 +67,8 @@ def jwt_card(
         _row("Expires", expiry),
         _row("Refresh", "refreshable (offline_access)" if jwt.refreshable else "renewed by logging in again"),
     ]
+    if source:
+        rows.append(_row("Login", f"from {escape(source)} (no client secret in this kernel)"))
     if access_token is not None:
         rows.append(
             _row(

@@ -356,6 +356,7 @@ class IyoMagics(Magics):
             asked=result.request.scopes,
             variables=variable_names(result, prefix),
             access_token=result.access_token,
+            source=result.source,
         )
         display({"text/plain": text, "text/html": card}, raw=True)
 

@@ -66,6 +66,8 @@ class TokenVariables:
         if result.auth is not None:
             lines.append(f"{prefix}_jwt: {result.auth.jwt!r}")
             lines.append(f"{prefix}_auth: renewed {result.auth.renewals} times")
+        if result.source:
+            lines.append(f"login from {result.source} (no client secret in this kernel)")
         if result.remembered_in is not None:
             lines.append(f"remembered in {result.remembered_in}")
             if result.remembered_in.plain:
@@ -107,6 +109,8 @@ def summary(result: LoginResult, prefix: str) -> str:
         parts.append("signature verified" if jwt.verified else f"signature NOT verified ({jwt.verify_note})")
         if jwt.clock_note:
             parts.append(jwt.clock_note)
+        if result.source:
+            parts.append(f"from {result.source}")
         if result.resumed:
             parts.append("remembered JWT refreshed: no login")
         elif result.remembered_in is not None:

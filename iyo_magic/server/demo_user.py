@@ -51,7 +51,7 @@ class DemoUser(webbrowser.BaseBrowser):
             if status != 302:
                 raise RuntimeError(f"ItsYou.online answered {status} instead of a redirect")
             location = urljoin(url, location)
-            if not location.startswith(server):
+            if not location.startswith(server + "/"):  # /services/iyo-broker/ is not /services/iyo/
                 self.landed_on = location
                 if self.follow:
                     with urllib.request.urlopen(location, timeout=10) as page:  # noqa: S310 - loopback only

@@ -94,7 +94,7 @@ LAYERS = [
     ("notebook", {"notebook"}),
 ]
 #: Beside the layers: they may import any layer below the use case, and nothing imports them.
-SIDE = {"jupyter", "server"}
+SIDE = {"jupyter", "server", "hub"}
 #: The one upward import: the token values' rich display (`_repr_html_`).
 ALLOWED_UPWARD = {("iyo_magic.tokens", "iyo_magic.notebook.card")}
 #: Layers of one rank may not import each other either (browser and cockpit know nothing of each other).
