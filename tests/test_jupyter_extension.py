@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 from iyo_magic.browser import handoff
@@ -474,3 +475,51 @@ def test_the_proxy_keeps_the_jupyter_token_and_passes_back_only_the_standins_coo
         from_standin = [c for c in page.raw.headers.getlist("Set-Cookie") if "s3ss10n" in c or "planted" in c]
         assert from_standin == ["iyo_session=s3ss10n; HttpOnly; Path=/user/alice/iyo/standin; SameSite=Lax"]
         assert not [c for c in page.raw.headers.getlist("Set-Cookie") if TOKEN in c]
+
+
+def test_decline_on_binder_returns_to_the_callback_and_the_cell_says_you_declined(ip, tmp_path, monkeypatch):
+    """Binder's way (binder/start): the login pages through the server's stand-in proxy, the
+    stand-in accepting the server's callback page; the visitor declines."""
+    import webbrowser
+
+    from iyo_magic.server import StandIns
+
+    with contextlib.ExitStack() as running:
+        standins = running.enter_context(StandIns(prefix=f"{BASE}iyo/standin", jupyter_callback=f"{BASE}iyo/callback"))
+        standin_root = standins.iyo_url.removesuffix(f"{BASE}iyo/standin")  # as binder/start derives it
+        server = running.enter_context(running_jupyter(tmp_path, IYO_STANDIN_URL=standin_root))
+        origin = server["url"][: -len(BASE)]
+        for name, value in standins.environment().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("IYO_CLIENT_ID", ORG)
+        monkeypatch.setenv("IYO_CLIENT_SECRET", ORG_SECRET)
+        monkeypatch.setenv("IYO_LOGIN_BASE_URL", f"{BASE}iyo/standin")  # as binder/start sets it
+        monkeypatch.delenv("IYO_REDIRECT_URI", raising=False)
+        monkeypatch.setenv("IYO_SERVER_ID", server["id"])
+        monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(server["runtime"]))
+        pages, threads = [], []
+
+        class DecliningVisitor(webbrowser.BaseBrowser):
+            """A Binder visitor: the link is relative to the notebook page; they decline."""
+
+            def open(self, url, new=0, autoraise=True):
+                def run():
+                    user = DemoUser("alice", ALICE["password"], decision="decline", follow=False)
+                    user.visit(f"{origin}{url}&token={TOKEN}")  # Jupyter's login, as a cookie after that
+                    answer = requests.get(user.landed_on, headers={"Authorization": f"token {TOKEN}"}, timeout=30)
+                    pages.append((user.landed_on, answer.status_code, answer.text))
+
+                threads.append(threading.Thread(target=run, daemon=True))
+                threads[-1].start()
+                return True
+
+        webbrowser.register("iyo-test-declines", None, DecliningVisitor("iyo-test-declines"))
+        ip.run_line_magic("config", "IyoMagics.browser = 'iyo-test-declines'")
+        with pytest.raises(UsageError) as failed:
+            ip.run_line_magic("iyo_token", f"-f code --scope user:memberof:{ORG} --wait 30")
+        threads[0].join(20)
+    landed_on, status, page = pages[0]
+    assert "Signed in" not in page
+    assert landed_on.startswith(f"{server['url']}iyo/callback?&error=access_denied&state=") and status == 200
+    assert "you declined" in str(failed.value)  # at once, not after --wait
+    assert "iyo_jwt" not in ip.user_ns

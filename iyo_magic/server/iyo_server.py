@@ -491,7 +491,7 @@ class IyoServer:
         endpoint = own_endpoint(fields.pop("endpoint", ""))
         redirect_uri = unquote(fields.get("redirect_uri", ""))
         if decision != "authorize":
-            if not self.valid_redirect_uri(client_id, redirect_uri):
+            if not (self.valid_redirect_uri(client_id, redirect_uri) or self.through_jupyter(request, redirect_uri)):
                 return status(400)
             return redirect(with_answer(redirect_uri, {"error": "access_denied", "state": fields.get("state", "")}))
         with self._lock:
