@@ -232,3 +232,41 @@ def test_demo_starts_jupyterlab_and_ctrl_c_stops_everything(tmp_path):
         requests.get(base, timeout=5)
     with pytest.raises(requests.ConnectionError):
         requests.post(base_url + "/v1/oauth/access_token", timeout=5)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="owners and modes are POSIX's")
+@pytest.mark.parametrize("mode", [0o755, 0o770, 0o1777])
+def test_serve_refuses_a_state_directory_others_can_use(tmp_path, mode):
+    """Its signing key would be used as found: a key planted there would sign the stand-in's JWTs."""
+    from iyo_magic.server.keys import SigningKey
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    SigningKey.load_or_create(shared)  # a key in it, as if planted
+    planted = (shared / "jwt_key.pem").read_bytes()
+    shared.chmod(mode)
+    done = subprocess.run(cli_command("serve", shared), capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        f"iyo-magic serve --state-dir refuses the directory {shared}: others can use it (mode {mode:o}); "
+        f"run chmod 700 {shared}"
+    ]
+    assert (shared / "jwt_key.pem").read_bytes() == planted  # nothing touched
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a directory away")
+def test_serve_refuses_a_state_directory_of_another_user(tmp_path):
+    theirs = tmp_path / "theirs"
+    theirs.mkdir(mode=0o700)
+    os.chown(theirs, 65534, 65534)
+    done = subprocess.run(cli_command("demo", theirs), capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip() == f"iyo-magic demo --state-dir refuses the directory {theirs}: it belongs to another user"
+    )
+
+
+def test_serve_makes_a_missing_state_directory_private(tmp_path):
+    proc, _ = start_serve(tmp_path)
+    stop(proc)
+    assert oct((tmp_path / "state").stat().st_mode & 0o777) == "0o700"

@@ -250,7 +250,7 @@ class RememberedJwts:
     def __init__(self, *, create: bool = True) -> None:
         self.directory = state_directory()
         if create or self.directory.exists():  # only looking (--status): no directory is made
-            _private_directory(self.directory)
+            private_directory(self.directory)
         #: Every place this machine has now (the files last); the first keeps new JWTs.
         self.backends = every_backend(self.directory)
         self.backend = self.backends[0]
@@ -368,21 +368,22 @@ def system_keyring():
         return None
 
 
-def _private_directory(path: Path) -> None:
-    """Make ``path`` (0700), or check that it is a directory only its owner can use."""
+def private_directory(path: Path, who: str = "--remember") -> None:
+    """Make ``path`` (0700), or check that it is a directory only its owner can use; ``who`` keeps
+    files there (the stand-in's ``--state-dir`` too) and is named in the one-line refusal."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.mkdir(mode=0o700)
     except FileExistsError:
         pass
     except OSError as exc:
-        raise ConfigError(f"cannot make the directory {path} for --remember ({exc.strerror})") from None
+        raise ConfigError(f"cannot make the directory {path} for {who} ({exc.strerror})") from None
     if os.name != "posix":
         return
     info = path.lstat()
     if not stat.S_ISDIR(info.st_mode):
-        raise ConfigError(f"{path} is not a directory; --remember keeps its files there: remove it")
-    _refuse_if_shared(path, info, "directory", "700")
+        raise ConfigError(f"{path} is not a directory; {who} keeps its files there: remove it")
+    _refuse_if_shared(path, info, "directory", "700", who)
 
 
 def _peek(read: Callable[[Any], str | None], where: Any) -> str | None:
@@ -435,12 +436,12 @@ def _read_private_file(path: Path) -> str | None:
         raise Unreadable(f"the remembered JWT in the file {path} is unreadable (not a JWT)") from None
 
 
-def _refuse_if_shared(path: Path, info: os.stat_result, kind: str, mode: str) -> None:
+def _refuse_if_shared(path: Path, info: os.stat_result, kind: str, mode: str, who: str = "--remember") -> None:
     if info.st_uid != os.getuid():
-        raise ConfigError(f"--remember refuses the {kind} {path}: it belongs to another user")
+        raise ConfigError(f"{who} refuses the {kind} {path}: it belongs to another user")
     if info.st_mode & 0o077:
         raise ConfigError(
-            f"--remember refuses the {kind} {path}: others can use it (mode {stat.S_IMODE(info.st_mode):o}); "
+            f"{who} refuses the {kind} {path}: others can use it (mode {stat.S_IMODE(info.st_mode):o}); "
             f"run chmod {mode} {path}"
         )
 

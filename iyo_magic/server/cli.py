@@ -105,6 +105,21 @@ def missing_server_modules() -> list[str]:
     return [name for name in SERVER_MODULES if find_spec(name) is None]
 
 
+def _refused_state_dir(options) -> str:
+    """Why ``--state-dir`` is refused ("" when it is not): as ``--remember``'s directory, it must be
+    this user's alone (mode 0700), since the signing key found there is used as it is."""
+    from ..errors import ConfigError
+    from ..remember.store import private_directory
+
+    if options.state_dir is None:
+        return ""
+    try:
+        private_directory(options.state_dir, f"iyo-magic {options.command} --state-dir")
+    except ConfigError as exc:
+        return str(exc)
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     options = _parser().parse_args(argv)
     if options.command == "scan":  # needs no stand-in
@@ -121,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .accounts import AccountsError
 
+    refused = _refused_state_dir(options)
+    if refused:
+        print(refused, file=sys.stderr)
+        return 2
     try:
         if options.command == "serve":
             return serve(options)
