@@ -40,6 +40,8 @@ SECRET_ENV = "IYO_CLIENT_SECRET"
 #: broker answers that user's kernel.
 HUB_JWT_ENV = "IYO_HUB_JWT"
 BROKER_URL_ENV = "IYO_BROKER_URL"
+#: How a login through that broker is named to the user.
+FROM_BROKER = "the class's login broker"
 
 #: Read by the Jupyter server extension, in the server's environment (``jupyter.public_address``):
 #: the address browsers use for the server (its origin is taken), and the proxies whose

@@ -77,3 +77,14 @@ def test_garbage_in_the_variable_is_one_line(ip, handed, monkeypatch):
     monkeypatch.setenv("IYO_HUB_JWT", "not-a-jwt")
     with pytest.raises(UsageError, match=r"\$IYO_HUB_JWT holds no JWT"):
         run(ip)
+
+
+def test_the_form_with_no_secret_uses_the_hub_login(ip, handed):
+    from iyo_magic import LoginForm
+
+    form = LoginForm()
+    form.button.click()
+    form.wait()
+    assert ip.user_ns["iyo_jwt"].username == "alice"
+    assert "from the hub&#x27;s ItsYou.online login" in form.message.value or "from the hub's" in form.message.value
+    assert handed.reveal() not in form.message.value

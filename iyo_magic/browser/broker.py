@@ -18,11 +18,11 @@ from typing import Callable
 
 from ..errors import Cancelled, ConfigError, NoAnswer, OAuthError
 from ..oauth.transport import Transport
-from ..settings import DEFAULT_WAIT
+from ..settings import DEFAULT_WAIT, FROM_BROKER
 from ..tokens import AccessToken
 from .step import LINK_WITHDRAWN
 
-WHAT = "the class's login broker"
+WHAT = FROM_BROKER
 #: Seconds each collect request waits at the broker for the answer (the broker caps it).
 POLL_WAIT = 1.0
 

@@ -30,6 +30,7 @@ from .login_path import (
     default_redirect_uri,
     for_shell,
     request_from,
+    without_secret,
 )
 from .options import FORM_OPTIONS, Option, labels, routed
 from .variables import summary, variable_names
@@ -265,7 +266,8 @@ class LoginForm:
         typed, self.secret.value = self.secret.value, ""  # out of the widget state at once
         try:
             request, browser, source = self._request(), self._browser(), self._secret_source(typed)
-            if not self.remember.value and not source.found(self.logins.variables.namespace)[0]:
+            found = source.found(self.logins.variables.namespace)[0]
+            if not (found or self.remember.value or without_secret(request)):
                 raise ConfigError("enter the client secret (or set IYO_CLIENT_SECRET in the kernel's environment)")
         except IyoError as exc:
             self._show_error(exc.worded(FIELD_LABELS))

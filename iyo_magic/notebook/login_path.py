@@ -23,7 +23,7 @@ from ..errors import ConfigError, OAuthError
 from ..login_flow import LoginResult, fingerprint, login
 from ..oauth.grants import DEFAULT_FLOW, grant
 from ..oauth.request import LoginRequest, load_public_key
-from ..settings import BROKER_URL_ENV, DEFAULT_REDIRECT_URI, HUB_JWT_ENV, SECRET_ENV
+from ..settings import BROKER_URL_ENV, DEFAULT_REDIRECT_URI, FROM_BROKER, HUB_JWT_ENV, SECRET_ENV
 from .variables import TokenVariables
 
 if TYPE_CHECKING:
@@ -243,6 +243,18 @@ def handed_jwt(request: LoginRequest) -> str | None:
     except OAuthError:
         raise ConfigError(f"${HUB_JWT_ENV} holds no JWT; ask the hub's admin") from None
     return text if request.client_id in ("", azp) else None
+
+
+def without_secret(request: LoginRequest) -> str:
+    """Where ``request``'s login comes from when no secret is in this kernel, on a JupyterHub
+    class (the hub's login, or the class's broker for the code flow); '' elsewhere."""
+    if handed_jwt(request) is not None:
+        from ..login_flow import FROM_HUB
+
+        return FROM_HUB
+    if grant(request.flow).needs_user and os.environ.get(BROKER_URL_ENV):
+        return FROM_BROKER
+    return ""
 
 
 def login_page_base(configured: str) -> str:
