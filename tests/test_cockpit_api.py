@@ -1,7 +1,7 @@
-"""The Cockpit client and the Cockpit stand-in, checked from one list of the API's 35 operations
-(../shared/cockpit-api.md, from ays9's RAML spec): the client has a method for each with the
-spec's parameters, and the stand-in answers each with the documented success code and a body of
-the documented type, over real HTTP."""
+"""The Cockpit client and the Cockpit stand-in, checked from one list of the API's 35 named
+operations and its two webhooks (../shared/cockpit-api.md, from ays9's RAML spec): the client has a
+method for each with the spec's parameters, and the stand-in answers each with the documented
+success code and a body of the documented type (as ays9's server sends it), over real HTTP."""
 
 from __future__ import annotations
 
@@ -59,11 +59,20 @@ OPERATIONS = [
     ("updateActor", "PUT", f"{REPO}/actor/{{actor}}", ["repository", "actor"], 200, dict),
     ("listTemplates", "GET", f"{REPO}/template", ["repository"], 200, list),
     ("getTemplate", "GET", f"{REPO}/template/{{name}}", ["repository", "name"], 200, dict),
+    ("updateTemplates", "GET", f"{REPO}/template/update", ["repository"], 200, dict),
     ("listRuns", "GET", f"{REPO}/aysrun", ["repository"], 200, list),
     ("createRun", "POST", f"{REPO}/aysrun", ["repository", "simulate", "callback_url"], 200, dict),
     ("getRun", "GET", f"{REPO}/aysrun/{{runid}}", ["repository", "runid"], 200, dict),
     ("executeRun", "POST", f"{REPO}/aysrun/{{runid}}", ["repository", "runid"], 200, dict),
     ("deleteRun", "DELETE", f"{REPO}/aysrun/{{runid}}", ["repository", "runid"], 204, None),
+    (
+        "configure-jslocation",
+        "POST",
+        f"{REPO}/configure-jslocation",
+        ["repository", "jslocation", "instance", "data"],
+        201,
+        dict,
+    ),
     (
         "listJobs",
         "GET",
@@ -78,9 +87,13 @@ OPERATIONS = [
 ]
 
 
+WEBHOOKS = ("githubWebhook", "sendEvent")
+
+
 def python_name(display_name: str) -> str:
-    """The spec's displayName in Python style: listAYSTemplates -> list_ays_templates."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", display_name).lower()
+    """The spec's displayName in Python style: listAYSTemplates -> list_ays_templates,
+    configure-jslocation -> configure_jslocation."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", display_name).lower().replace("-", "_")
 
 
 BLUEPRINT = "sshkey__k:\n  key: ops\nnode.ovc__vm1:\n  os: ubuntu.18.04\n  sshkey: k\n"
@@ -109,6 +122,13 @@ CALLS = {
     "update_actor": {"repository": "table", "actor": "node.ovc"},
     "list_templates": {"repository": "table"},
     "get_template": {"repository": "table", "name": "sshkey"},
+    "update_templates": {"repository": "table"},
+    "configure_jslocation": {
+        "repository": "table",
+        "jslocation": "j.clients.openvcloud",
+        "instance": "main",
+        "data": {"address": "ovc.example.org"},
+    },
     "create_run": {"repository": "table"},
     "list_runs": {"repository": "table"},
     "get_run": lambda got: {"repository": "table", "runid": got["create_run"]["key"]},
@@ -137,9 +157,17 @@ def cockpit(standins) -> CockpitSession:
     return login(request, ORG_SECRET).cockpit
 
 
-def test_one_list_of_35_operations():
-    assert len(OPERATIONS) == 35 and len({python_name(op[0]) for op in OPERATIONS}) == 35
+def test_one_list_of_35_operations_and_the_two_webhooks():
+    named = [op for op in OPERATIONS if op[0] not in WEBHOOKS]
+    assert len(named) == 35 and len({python_name(op[0]) for op in OPERATIONS}) == 37
     assert set(CALLS) == {python_name(op[0]) for op in OPERATIONS}
+
+
+def test_the_client_has_no_operation_the_list_lacks():
+    from iyo_magic.cockpit.operations import CockpitOperations
+
+    methods = {name for name, f in vars(CockpitOperations).items() if hasattr(f, "cockpit_operation")}
+    assert methods == {python_name(op[0]) for op in OPERATIONS}
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[op[0] for op in OPERATIONS])
@@ -147,7 +175,9 @@ def test_the_client_has_a_documented_method_for_each_operation(operation):
     display_name, method, path, parameters, _, _ = operation
     function = getattr(CockpitSession, python_name(display_name))
     assert function.cockpit_operation == (method, path)
-    assert [p for p in inspect.signature(function).parameters if p != "self"] == parameters
+    # Keyword-only parameters (wait, timeout) are the client's own: they are not sent.
+    sent = [n for n, p in inspect.signature(function).parameters.items() if n != "self" and p.kind != p.KEYWORD_ONLY]
+    assert sent == parameters
     body = inspect.cleandoc(function.__doc__).partition("\n")[2]  # as indented on 3.9, as dedented since 3.13
     for parameter in parameters:
         assert re.search(rf"^[ \t]*{parameter}\s", body, re.M), f"{parameter} is not documented"
@@ -170,7 +200,17 @@ def test_the_standin_answers_each_operation_as_documented(cockpit):
     assert got["execute_run"]["state"] == "ok" and got["get_job"]["logs"]
     assert got["list_services_by_role"] == [{"role": "node", "name": "vm1", "data": {"os": "ubuntu.18.04"}}]
     assert got["execute_blueprint"]["services"] == ["node!vm1", "sshkey!k"]
-    assert len(statuses) == 35
+    assert got["update_templates"] == {"message": "Templates Updated"}
+    assert got["configure_jslocation"] == {"message": "Instance configured"}
+    actions = {action["name"]: action for action in got["get_actor_by_name"]["actions"]}
+    assert actions["monitor"] == {
+        "name": "monitor",
+        "code": actions["monitor"]["code"],
+        "state": "new",
+        "recurring": {"period": 300},
+    }
+    assert all(set(a) == {"name", "code", "state", "recurring"} for a in got["update_actor"]["actions"])
+    assert len(statuses) == 37
 
 
 def test_one_repository_without_repeating_its_name(cockpit):
@@ -215,6 +255,34 @@ def test_a_run_is_a_simulation_unless_asked_and_moves_from_new_to_ok_or_error(co
         assert runs.list_jobs(state="error", toEpoch=since - 3600) == []
     finally:
         cockpit.delete_repository("runs")
+
+
+def test_the_two_operations_the_first_table_missed(cockpit):
+    """updateTemplates is routed before getTemplate's {name}; configure-jslocation wants a j. location."""
+    production = cockpit.repository("production")
+    assert production.update_templates() == {"message": "Templates Updated"}
+    assert production.get_template("sshkey")["name"] == "sshkey"
+    with pytest.raises(CockpitError, match=r"repository nope not found \(code 404\)$"):
+        cockpit.update_templates("nope")
+    assert production.configure_jslocation("j.clients.github", "ops") == {"message": "Instance configured"}
+    with pytest.raises(CockpitError, match=r"configure-jslocation: Invalid location \(code 400\)$"):
+        production.configure_jslocation("clients.github", "ops", {"token": "x"})
+    with pytest.raises(CockpitError, match=r"^configure_jslocation: repository may not be '\.\.'"):
+        cockpit.configure_jslocation("..", "j.clients.github", "ops")
+
+
+def test_a_repository_without_a_git_url_is_a_repository(cockpit):
+    """ays9 validates createRepository with a JSON schema, where "" is a string."""
+    try:
+        assert cockpit.create_repository("local", "") == {
+            "name": "local",
+            "git_url": "",
+            "path": "/optvar/cockpit_repos/local",
+        }
+    finally:
+        cockpit.delete_repository("local")
+    with pytest.raises(CockpitError, match=r"name and git_url are required"):
+        cockpit.post("/ays/repository", json={"name": "local"})
 
 
 def test_errors_are_the_cockpits_code_and_error_in_one_line(cockpit):

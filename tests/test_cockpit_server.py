@@ -108,7 +108,8 @@ def test_ays_api_walkthrough(standins):
     s.headers["Authorization"] = "bearer " + sign(standins)
     api = standins.cockpit_url
     assert s.post(f"{api}/ays/repository", json={"name": "walk", "git_url": "g"}).status_code == 201
-    assert s.post(f"{api}/ays/repository", json={"name": "walk"}).status_code == 409
+    assert s.post(f"{api}/ays/repository", json={"name": "walk", "git_url": "g"}).status_code == 409
+    assert s.post(f"{api}/ays/repository", json={"name": "walk"}).status_code == 400  # ays9's schema, first
     assert s.get(f"{api}/ays/repository/walk").json()["name"] == "walk"
     bp = "node.ovc__vm1:\n  os: ubuntu\nsshkey__main:\n  key: k\n"
     assert s.post(f"{api}/ays/repository/walk/blueprint", json={"name": "bp1", "content": bp}).status_code == 201
@@ -128,3 +129,29 @@ def test_ays_api_walkthrough(standins):
     assert s.get(f"{api}/ays/repository/walk/service").json() == [{"role": "sshkey", "name": "main"}]
     assert s.delete(f"{api}/ays/repository/walk").status_code == 204
     assert s.get(f"{api}/ays/repository/walk").status_code == 404
+
+
+def test_the_operations_ays9s_server_answers_its_own_way_over_plain_http(standins):
+    """updateTemplates, configure-jslocation, an actor's actions and an empty git_url, as ays9's
+    ays_api.py and views.py answer them (../shared/cockpit-api.md)."""
+    s = requests.Session()
+    s.headers["Authorization"] = "bearer " + sign(standins)
+    repo = f"{standins.cockpit_url}/ays/repository/production"
+    update = s.get(f"{repo}/template/update")
+    assert (update.status_code, update.json()) == (200, {"message": "Templates Updated"})
+    assert s.get(f"{standins.cockpit_url}/ays/repository/nope/template/update").status_code == 404
+    configured = s.post(f"{repo}/configure-jslocation", json={"jslocation": "j.clients.openvcloud", "instance": "a"})
+    assert (configured.status_code, configured.json()) == (201, {"message": "Instance configured"})
+    invalid = s.post(f"{repo}/configure-jslocation", json={"jslocation": "clients.openvcloud", "instance": "a"})
+    assert (invalid.status_code, invalid.json()["error"]) == (400, "Invalid location")
+    assert s.post(f"{repo}/configure-jslocation", json={"jslocation": "j.clients.x"}).status_code == 400
+    actor = s.get(f"{repo}/actor/node.ovc").json()
+    assert [a["name"] for a in actor["actions"]] == sorted(["install", "start", "stop", "monitor", "uninstall"])
+    for action in actor["actions"]:
+        assert set(action) == {"name", "code", "state", "recurring"}
+        assert action["recurring"] == ({"period": 300} if action["name"] == "monitor" else None)
+    assert s.put(f"{repo}/actor/node.ovc").json()["actions"] == actor["actions"]
+    created = s.post(f"{standins.cockpit_url}/ays/repository", json={"name": "no-git", "git_url": ""})
+    assert (created.status_code, created.json()["git_url"]) == (201, "")
+    assert s.post(f"{standins.cockpit_url}/ays/repository", json={"name": "x", "git_url": 3}).status_code == 400
+    assert s.delete(f"{standins.cockpit_url}/ays/repository/no-git").status_code == 204

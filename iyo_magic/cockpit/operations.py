@@ -1,7 +1,7 @@
-"""The Cockpit's AYS API as methods: each of the 35 operations of its spec (the RAML of ays9's
-AtYourService server, ``JumpScale9AYS/ays/server/apidocs/api.raml``) is a method of
-`CockpitOperations`, named after its ``displayName`` in Python style, with the spec's parameter
-names, documented in its docstring.
+"""The Cockpit's AYS API as methods: each of the 35 named operations of its spec (the RAML of
+ays9's AtYourService server, ``JumpScale9AYS/ays/server/apidocs/api.raml``) and its two webhooks
+is a method of `CockpitOperations`, named after its ``displayName`` in Python style, with the
+spec's parameter names, documented in its docstring.
 
 The methods are the one table: `operation` reads each one's signature to build the request (the
 arguments named in the path fill it, those it lists as ``body`` go in the JSON body, the rest in
@@ -320,6 +320,13 @@ class CockpitOperations:
         name        the template's name
         """
 
+    @operation("GET", "/ays/repository/{repository}/template/update", shows="record")
+    def update_templates(self, repository: str):
+        """Pull a repository's templates again (from their git repositories).
+
+        repository  the repository's name
+        """
+
     # -- runs and jobs ---------------------------------------------------------------------------
     @operation("GET", "/ays/repository/{repository}/aysrun", shows="table")
     def list_runs(self, repository: str):
@@ -361,6 +368,22 @@ class CockpitOperations:
 
         repository  the repository's name
         runid       the run's key
+        """
+
+    @operation(
+        "POST",
+        "/ays/repository/{repository}/configure-jslocation",
+        body=("jslocation", "instance", "data"),
+        shows="record",
+    )
+    def configure_jslocation(self, repository: str, jslocation: str, instance: str, data: dict | None = None):
+        """Configure a JumpScale client instance for a repository's services: the instance
+        ``<repository>_<instance>`` of the client at ``jslocation``.
+
+        repository  the repository's name
+        jslocation  the client's JumpScale location, e.g. j.clients.openvcloud (it starts with j.)
+        instance    the instance's name
+        data        the instance's configuration (a dict, optional)
         """
 
     @operation("GET", "/ays/repository/{repository}/job", shows="table")

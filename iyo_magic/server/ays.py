@@ -129,9 +129,9 @@ class Ays:
     def create_repository(self, name: str, git_url: str) -> Repository:
         if name in self.repositories:
             raise Conflict(f"repository {name} already exists")
-        if not name or not git_url:
+        if not name:
             raise Invalid("name and git_url are required")
-        checked_name("repository", name)
+        checked_name("repository", name)  # git_url may be "" (ays9's schema: it is a string)
         self.repositories[name] = Repository(self, name, git_url)
         return self.repositories[name]
 
@@ -153,6 +153,22 @@ class Ays:
             "path": f"/opt/code/github/jumpscale/ays9/templates/{name}",
             "config": spec["config"],
         }
+
+    def new_actor(self, name: str, path: str) -> JsonObject:
+        """An actor of template ``name`` as ays9's ``actor_view`` gives it: its actions, by name,
+        each with ``name, code, state, recurring`` (None, or ``{period}`` when it recurs)."""
+        actor = self.template(name)
+        periods = {spec["action"]: spec["period"] for spec in TEMPLATES[name]["config"]["recurring"]}
+        actor["actions"] = [
+            {
+                "name": action["name"],
+                "code": action["code"],
+                "state": "new",
+                "recurring": {"period": periods[action["name"]]} if action["name"] in periods else None,
+            }
+            for action in sorted(actor["actions"], key=lambda action: action["name"])
+        ]
+        return actor | {"path": path}
 
     def _seed(self) -> None:
         """A repository with history: a blueprint executed 70 minutes ago, and a run of it started
@@ -178,6 +194,8 @@ class Repository:
         self.actors: dict[str, JsonObject] = {}
         self.runs: dict[str, JsonObject] = {}
         self.jobs: dict[str, JsonObject] = {}
+        #: The JumpScale client instances configure-jslocation made: (jslocation, instance) to data.
+        self.jslocations: dict[tuple[str, str], JsonObject] = {}
 
     def view(self) -> JsonObject:
         return {"name": self.name, "git_url": self.git_url, "path": self.path}
@@ -260,7 +278,7 @@ class Repository:
             "events": [],
         }
         if actor not in self.actors:
-            self.actors[actor] = self.ays.template(actor) | {"path": f"{self.path}/actors/{actor}"}
+            self.actors[actor] = self.ays.new_actor(actor, f"{self.path}/actors/{actor}")
 
     def _link(self) -> None:
         """Producers and consumers, from the schema fields that name another service."""
@@ -290,6 +308,19 @@ class Repository:
         if name not in self.actors:
             raise NotFoundError(f"actor {name} not found")
         return self.actors[name]
+
+    def update_actor(self, name: str) -> JsonObject:
+        """The actor ``name`` again from its template's latest version (the stand-in's templates
+        do not change: the same actor)."""
+        self.actors[name] = self.ays.new_actor(name, self.actor(name)["path"])
+        return self.actors[name]
+
+    def configure_jslocation(self, jslocation: str, instance: str, data: Mapping[str, Any]) -> None:
+        """What ays9's configure-jslocation does: the instance ``<repository>_<instance>`` of the
+        JumpScale client at ``jslocation`` (which must start with ``j.``) holds ``data``."""
+        if not jslocation.startswith("j."):
+            raise Invalid("Invalid location")
+        self.jslocations[(jslocation, f"{self.name}_{instance}")] = dict(data)
 
     # -- runs and jobs ---------------------------------------------------------------------------
     def create_run(self) -> JsonObject:

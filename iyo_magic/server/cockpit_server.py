@@ -1,5 +1,5 @@
-"""A local Cockpit (AYS REST API, all 35 operations of ays9's spec) that checks JWTs as the real
-Cockpits do.
+"""A local Cockpit (AYS REST API: the 35 named operations of ays9's spec and its two webhooks)
+that checks JWTs as the real Cockpits do.
 
 Authentication (g8cockpit's ``process_jwt_token``): the ``jwt`` cookie first, else the
 ``Authorization`` header, as ``bearer <jwt>`` (scheme case-insensitive); the ES384 signature with
@@ -81,9 +81,11 @@ class CockpitServer:
                 Rule(f"{repo}/actor", endpoint="actors", methods=["GET"]),
                 Rule(f"{repo}/actor/<actor>", endpoint="actor", methods=["GET", "PUT"]),
                 Rule(f"{repo}/template", endpoint="templates", methods=["GET"]),
+                Rule(f"{repo}/template/update", endpoint="update_templates", methods=["GET"]),
                 Rule(f"{repo}/template/<name>", endpoint="template", methods=["GET"]),
                 Rule(f"{repo}/aysrun", endpoint="runs", methods=["GET", "POST"]),
                 Rule(f"{repo}/aysrun/<run_id>", endpoint="run", methods=["GET", "POST", "DELETE"]),
+                Rule(f"{repo}/configure-jslocation", endpoint="configure_jslocation", methods=["POST"]),
                 Rule(f"{repo}/job", endpoint="jobs", methods=["GET"]),
                 Rule(f"{repo}/job/<job_id>", endpoint="job", methods=["GET"]),
                 Rule("/webhooks/github", endpoint="github", methods=["POST"]),
@@ -193,8 +195,11 @@ class CockpitServer:
         if request.method == "GET":
             return as_json([repo.view() for repo in self.ays.repositories.values()])
         data = self.body(request)
-        created = self.ays.create_repository(str(data.get("name") or ""), str(data.get("git_url") or ""))
-        return as_json(created.view(), 201)
+        # ays9 validates with a JSON schema: both are required strings, and "" is a string.
+        name, git_url = data.get("name"), data.get("git_url")
+        if not isinstance(name, str) or not isinstance(git_url, str):
+            raise Invalid("name and git_url are required (strings)")
+        return as_json(self.ays.create_repository(name, git_url).view(), 201)
 
     def on_repository(self, request: Request, repo: str) -> Response:
         found = self.ays.repository(repo)
@@ -274,7 +279,7 @@ class CockpitServer:
         found = self.ays.repository(repo)
         current = found.actor(actor)
         if request.method == "PUT":  # to the template's latest version
-            current.update(self.ays.template(actor), path=current["path"])
+            current = found.update_actor(actor)
         return as_json(current)
 
     def on_templates(self, request: Request, repo: str) -> Response:
@@ -284,6 +289,18 @@ class CockpitServer:
     def on_template(self, request: Request, repo: str, name: str) -> Response:
         self.ays.repository(repo)
         return as_json(self.ays.template(name))
+
+    def on_update_templates(self, request: Request, repo: str) -> Response:
+        self.ays.repository(repo)  # its templates are the stand-in's own: nothing to pull
+        return as_json({"message": "Templates Updated"})
+
+    def on_configure_jslocation(self, request: Request, repo: str) -> Response:
+        data = self.body(request)
+        jslocation, instance, config = data.get("jslocation"), data.get("instance"), data.get("data") or {}
+        if not isinstance(jslocation, str) or not isinstance(instance, str) or not isinstance(config, dict):
+            raise Invalid("jslocation and instance are required (strings); data is an object")
+        self.ays.repository(repo).configure_jslocation(jslocation, instance, config)
+        return as_json({"message": "Instance configured"}, 201)
 
     def on_runs(self, request: Request, repo: str) -> Response:
         found = self.ays.repository(repo)
