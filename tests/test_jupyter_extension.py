@@ -319,6 +319,13 @@ def test_no_request_but_the_owners_own_sets_the_public_address(tmp_path, monkeyp
         owner_request(server, **local)  # the owner's browser on another name of the server: that counts
         assert until(lambda: marker_of(server)["origin"] == f"http://localhost:{port}")
         assert as_a_kernel_sees_it(server, monkeypatch)[0] == f"http://localhost:{port}{BASE}iyo/callback?"
+        # Behind a proxy that ends TLS: the owner's page, on the same host, is https.
+        requests.get(server["url"] + "api/", headers={**local, "Referer": f"https://localhost:{port}/"}, timeout=10)
+        owner_request(server, **local, Referer=f"https://elsewhere.invalid:{port}{BASE}lab")  # another host's page
+        time.sleep(0.5)
+        assert marker_of(server)["origin"] == f"http://localhost:{port}"
+        owner_request(server, **local, Referer=f"https://localhost:{port}{BASE}lab")
+        assert until(lambda: marker_of(server)["origin"] == f"https://localhost:{port}")
 
 
 def test_behind_a_trusted_proxy_only_its_own_bare_host_counts(tmp_path, monkeypatch):

@@ -2,7 +2,8 @@
 browser back (``{origin}{base_url}iyo/callback?``), so nobody but the server's owner may choose it.
 
 It comes from configuration first (``$IYO_PUBLIC_URL``, else JupyterHub's ``$JUPYTERHUB_PUBLIC_URL``),
-otherwise from a request that its owner's browser made. ``X-Forwarded-Host`` and
+otherwise from a request that its owner's browser made (its ``Host``, and the scheme of the page
+it came from when that page is on the same host, as behind a proxy that ends TLS). ``X-Forwarded-Host`` and
 ``X-Forwarded-Proto`` count only on a connection from a proxy named in ``$IYO_TRUSTED_PROXIES``
 (comma-separated IP addresses), and then only the last value (the one that proxy added). Only a
 bare ``host[:port]`` is ever taken.
@@ -69,6 +70,10 @@ def request_origin(request, proxies: frozenset[str]) -> str:
     if peer in proxies:  # what the proxy added, when it added anything (an empty value is refused)
         scheme = _last_hop(request.headers.get("X-Forwarded-Proto"), scheme)
         host = _last_hop(request.headers.get("X-Forwarded-Host"), host)
+    else:  # behind a proxy that ends TLS, the page the browser is on says https
+        page = urlsplit(request.headers.get("Referer", ""))
+        if page.scheme in ("http", "https") and page.netloc.lower() == host.lower():
+            scheme = page.scheme
     return bare_origin(scheme.lower(), host)
 
 
