@@ -161,8 +161,8 @@ class StandinProxyHandler(JupyterHandler):
 
 class ServerMarker:
     """``iyo-server-<id>.json``: tells this server's kernels that the callback page exists, where
-    (``base_url``), and at which address browsers reach the server (``public_address``) and how
-    that address was learnt (``origin_from``). The id is random and put in the server's
+    (``base_url``), and at which address browsers reach the server (``origin``, see
+    ``public_address``) and how that address was learnt (``origin_from``). The id is random and put in the server's
     environment before any kernel starts (``$IYO_SERVER_ID``), so only its own kernels find it.
     A marker deleted or changed behind the server's back is written again (`ensure`)."""
 
