@@ -88,7 +88,14 @@ class CockpitError(IyoError):
 
 
 #: The extra of ``iyo_magic`` that brings each optional module.
-EXTRAS = {"ipywidgets": "form", "werkzeug": "server", "yaml": "server", "keyring": "keyring", "jupyterlab": "demo"}
+EXTRAS = {
+    "ipywidgets": "form",
+    "werkzeug": "server",
+    "yaml": "server",
+    "keyring": "keyring",
+    "jupyterlab": "demo",
+    "matplotlib": "plot",
+}
 
 
 class MissingExtra(ImportError):

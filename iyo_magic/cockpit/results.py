@@ -6,7 +6,9 @@
   data, actions and links; anything else, and any of these in a shape the API does not give
   (``logs`` a string, ``data`` a list), as a table of its fields.
 
-``.to_frame()`` gives a pandas DataFrame where pandas is installed (it is not a dependency).
+``.to_frame()`` gives a pandas DataFrame where pandas is installed (it is not a dependency);
+``.timeline()`` draws a list of jobs or runs (or a run's steps) over time, coloured by state, where
+matplotlib is (the ``plot`` extra; ``cockpit.timeline``).
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..durations import utc_time
 from ..errors import CockpitError, MissingExtra
+from .timeline import STATE_COLOURS
 
 if TYPE_CHECKING:  # for annotations only: requests is imported by whoever sends the request
     import requests
+    from matplotlib.figure import Figure
 
 #: A table shows at most this many rows.
 SHOWN_ROWS = 100
-STATE_COLOURS = {"ok": "#1b7f3b", "error": "#b00020", "running": "#8a6d00", "new": "#555", "scheduled": "#555"}
 
 
 def result_of(response: requests.Response, shows: str) -> Any:
@@ -67,6 +70,16 @@ class Table(list[Any]):
             raise MissingExtra("to_frame", "pandas") from None
         return pandas.DataFrame(self.rows())
 
+    def timeline(self) -> Figure:
+        """The jobs over time, a row per service, coloured by state; or, for a list of runs, the
+        runs (and the steps of those that have them). A matplotlib figure (needs the ``plot`` extra)."""
+        from .timeline import jobs_figure, runs_figure
+
+        items = [item for item in self if isinstance(item, dict)]
+        if items and all(_is_run(item) for item in items):
+            return runs_figure(items)
+        return jobs_figure(items)
+
     def _repr_html_(self) -> str:
         rows = self.rows()
         if not rows:
@@ -77,6 +90,11 @@ class Table(list[Any]):
         if len(rows) > SHOWN_ROWS:  # a saved notebook should not carry thousands of jobs
             caption = f"the first {SHOWN_ROWS} of {len(rows)} rows; all are in the list (or .to_frame())"
         return _table(columns, [[row.get(c, "") for c in columns] for row in shown], caption)
+
+
+def _is_run(item: dict[str, Any]) -> bool:
+    """Whether ``item`` is a run (``list_runs``' key, epoch and state, or a run with its steps)."""
+    return "steps" in item or not ({"jobid", "action_name", "data"} & item.keys()) and "key" in item
 
 
 class Record(dict[str, Any]):
@@ -111,6 +129,12 @@ class Job(Record):
 
 class Run(Record):
     """A run: its state and its steps, each with its jobs' states."""
+
+    def timeline(self) -> Figure:
+        """The run and its steps' jobs over time, coloured by state (needs the ``plot`` extra)."""
+        from .timeline import runs_figure
+
+        return runs_figure([self])
 
     def _repr_html_(self) -> str:
         steps = self.get("steps")
