@@ -1,6 +1,8 @@
-"""A class on a real JupyterHub: two users, each in their own browser, log in through the hub and
-run ``%iyo_token -f code``; the ItsYou.online stand-in runs as a hub service (``/services/iyo/``,
-reached through the hub's proxy) and the login comes back through each user's own server.
+"""Students' own keys on a real JupyterHub: two users, each in their own browser, log in through the
+hub and run ``%iyo_token -f code`` with a key of their own (its secret in their own server only,
+its callback URL their own server's, ending in ``?``); the ItsYou.online stand-in runs as a hub
+service (``/services/iyo/``, reached through the hub's proxy) and the login comes back through each
+user's own server. A class sharing one key is tests/test_hub_class.py.
 
 Needs jupyterhub (README's test command installs it), configurable-http-proxy (npm) and Debian's
 chromium; skipped without them, except under CI, where it fails."""
@@ -35,7 +37,8 @@ playwright = playwright_api()
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
 
-ORG, SECRET = "class-org", "class-org-secret-Hub-8"
+ORG = "class-org"
+SECRETS = {"alice": "alice-own-key-secret-Hub-8", "bob": "bob-own-key-secret-Hub-9"}
 PASSWORDS = {"alice": "alice-class-password-1", "bob": "bob-class-password-2"}
 HUB_PASSWORD = "hub-test-password"
 CELLS = ["%load_ext iyo_magic", f"%iyo_token -f code --scope user:memberof:{ORG} --no-browser"]
@@ -48,7 +51,13 @@ def hub(tmp_path_factory):
     public = f"http://127.0.0.1:{port}"
     accounts = {
         "organizations": [
-            {"globalid": ORG, "api_keys": [{"label": "class", "secret": SECRET, "callback_url": f"{public}/user/"}]}
+            {
+                "globalid": ORG,
+                "api_keys": [
+                    {"label": name, "secret": secret, "callback_url": f"{public}/user/{name}/iyo/callback?"}
+                    for name, secret in SECRETS.items()
+                ],
+            }
         ],
         "users": [{"username": name, "password": word, "memberof": [ORG]} for name, word in PASSWORDS.items()],
     }
@@ -67,7 +76,6 @@ def hub(tmp_path_factory):
     environment = {
         "IYO_BASE_URL": f"{public}/services/iyo",  # the same address for the browser and the kernel
         "IYO_CLIENT_ID": ORG,
-        "IYO_CLIENT_SECRET": SECRET,
         "IYO_JWT_PUBLIC_KEY": str(state / "jwt_pub.pem"),
     }
     config = f"""
@@ -87,6 +95,9 @@ c.Spawner.cmd = [{str(Path(sys.executable).parent / "jupyterhub-singleuser")!r}]
 c.Spawner.args = ["--allow-root"]
 c.Spawner.default_url = "/lab"
 c.Spawner.environment = {environment!r}
+def own_secret(spawner):  # each student's key in their own server only
+    spawner.environment = {{**spawner.environment, "IYO_CLIENT_SECRET": {SECRETS!r}[spawner.user.name]}}
+c.Spawner.pre_spawn_hook = own_secret
 c.JupyterHub.db_url = "sqlite:///{tmp}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = "{tmp}/cookie_secret"
 c.JupyterHub.services = [{{"name": "iyo", "url": "http://127.0.0.1:{iyo_port}", "command": {service!r}}}]
@@ -164,7 +175,7 @@ def test_a_class_logs_in_through_the_hub(hub):
             stand_in = DemoUser("alice", PASSWORDS["alice"], follow=False)
             stand_in.visit(alice_link)
             callback = stand_in.landed_on
-            assert callback.startswith(f"{hub['url']}/user/alice/iyo/callback?code=")
+            assert callback.startswith(f"{hub['url']}/user/alice/iyo/callback?&code=")
 
             # Opened in Bob's browser, it reaches nothing: Alice's server is not his.
             stray = bob.new_page()

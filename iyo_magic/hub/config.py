@@ -50,7 +50,8 @@ def configure_class(
         raise ValueError("configure_class: organization, base_url and client_secret are all needed")
     browser_base = browser_base_url or base_url
     environment = dict(_configured(c.Spawner, "environment") or {})
-    environment.update(IYO_BASE_URL=base_url, IYO_CLIENT_ID=organization)
+    # the public address too, for a server behind a proxy that ends TLS (jupyter.public_address)
+    environment.update(IYO_BASE_URL=base_url, IYO_CLIENT_ID=organization, IYO_PUBLIC_URL=public)
     if browser_base != base_url:
         environment["IYO_LOGIN_BASE_URL"] = browser_base
     if jwt_public_key:
