@@ -69,11 +69,26 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         help=f"which Cockpit's JWT rules, and its 401 texts ({_accepted()}; default %(default)s)",
     )
     parser.add_argument(
+        "--jobs",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="give the Cockpit's production repository a fleet and N historical jobs over a year "
+        "(reproducible: for demos and benchmarks)",
+    )
+    parser.add_argument(
         "--code-lifetime",
         type=float,
         default=10.0,
         help="seconds an authorization code stays valid (the real server: 10)",
     )
+
+
+def _count(text: str) -> int:
+    """A whole number, 0 or more (argparse's type)."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, not {text!r}")
+    return int(text)
 
 
 def _accepted() -> str:

@@ -25,6 +25,7 @@ def start_standins(options) -> StandIns:
         prefix=options.prefix,
         jupyter_callback=options.jupyter_callback,
         cockpit_rules=options.cockpit_rules,
+        jobs=options.jobs,
     ).start()
 
 

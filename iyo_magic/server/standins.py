@@ -11,6 +11,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .accounts import DEMO, DEMO_ORGANIZATION, Accounts
 from .cockpit_server import API_PREFIX, CockpitServer
+from .history import seed_jobs
 from .iyo_server import IyoServer
 from .keys import PUBLIC_KEY_FILE, SigningKey
 
@@ -72,7 +73,10 @@ class StandIns:
         prefix: str = "",
         jupyter_callback: str = "",
         cockpit_rules: str = "g8cockpit",
+        jobs: int = 0,
     ) -> None:
+        """``jobs``: give the Cockpit's ``production`` repository a fleet and this many historical
+        jobs over a year (``server.history``: reproducible), for demos and benchmarks."""
         self._tempdir = None
         if state_dir is None:
             self._tempdir = tempfile.TemporaryDirectory(prefix="iyo-standin-")
@@ -84,6 +88,7 @@ class StandIns:
         self.organization = organization or next(iter(self.accounts.organizations), DEMO_ORGANIZATION)
         self.iyo = IyoServer(self.accounts, self.key, code_lifetime=code_lifetime, jupyter_callback=jupyter_callback)
         self.cockpit = CockpitServer(self.organization, self.key.public_pem, rules=cockpit_rules)
+        seed_jobs(self.cockpit.ays, jobs)
         self._ports = (iyo_port, cockpit_port)
         #: The path ItsYou.online's stand-in is also served under (a JupyterHub service's prefix).
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
