@@ -40,11 +40,16 @@ def _calls(method: str, path: str) -> Callable[[_F], _F]:
     return mark
 
 
+#: The keyword-only arguments of an operation that answers a run (``waits``): the client's own, never sent.
+WAIT_ARGUMENTS = ("wait", "timeout")
+
+
 def operation(
-    method: str, path: str, *, body: tuple[str, ...] = (), shows: str = ""
+    method: str, path: str, *, body: tuple[str, ...] = (), shows: str = "", waits: bool = False
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Make the decorated method (a signature and a docstring) the call ``METHOD path``;
-    ``shows`` names how its result displays (see `cockpit_results.result_of`)."""
+    ``shows`` names how its result displays (see `cockpit_results.result_of`); ``waits``: it
+    answers a run, and with ``wait=True`` follows it until it ends (``cockpit.watch``)."""
 
     def make(function: Callable[..., Any]) -> Callable[..., Any]:
         in_path = _PATH_PARAMETER.findall(path)
@@ -55,11 +60,26 @@ def operation(
             bound = _signature(function).bind(self, *args, **kwargs)
             bound.apply_defaults()
             values = {name: value for name, value in bound.arguments.items() if name != "self"}
+            local = {name: values.pop(name) for name in WAIT_ARGUMENTS} if waits else {}
+            if local.get("wait"):
+                from .watch import checked_timeout, follow
+
+                if values.get("simulate"):
+                    raise CockpitError(
+                        f"{function.__name__}: wait=True needs simulate=False (a simulation runs nothing); "
+                        "nothing was sent",
+                        None,
+                    )
+                local["timeout"] = checked_timeout(local["timeout"])
+            repository = values.get("repository")
             url = path.format(**{name: _path_argument(function.__name__, name, values.pop(name)) for name in in_path})
             payload = {name: values.pop(name) for name in body if values.get(name) is not None}
             query = {name: _query_value(value) for name, value in values.items() if value is not None}
             response = self.request(method, url, params=query or None, json=payload if body else None)
-            return result_of(response, shows)
+            result = result_of(response, shows)
+            if local.get("wait"):
+                return follow(self, str(repository), result, timeout=local["timeout"])
+            return result
 
         return call
 
@@ -335,15 +355,25 @@ class CockpitOperations:
         repository  the repository's name
         """
 
-    @operation("POST", "/ays/repository/{repository}/aysrun", shows="run")
-    def create_run(self, repository: str, simulate: bool = True, callback_url: str | None = None):
+    @operation("POST", "/ays/repository/{repository}/aysrun", shows="run", waits=True)
+    def create_run(
+        self,
+        repository: str,
+        simulate: bool = True,
+        callback_url: str | None = None,
+        *,
+        wait: bool = False,
+        timeout: float | None = None,
+    ):
         """Create a run of the actions waiting in a repository. A SIMULATION by default: the run
         shows what would run, and nothing is executed; execute_run(key) executes it, or pass
-        simulate=False to create and execute at once.
+        simulate=False to create and execute at once (and wait=True to follow it to its end).
 
         repository    the repository's name
         simulate      True (the default): create the run, do not execute it
         callback_url  a URL the Cockpit calls when the run ends (optional)
+        wait          with simulate=False: follow the run until it ends, as execute_run does
+        timeout       with wait: give up waiting after this many seconds (the run goes on)
         """
 
     @operation("GET", "/ays/repository/{repository}/aysrun/{runid}", shows="run")
@@ -354,12 +384,17 @@ class CockpitOperations:
         runid       the run's key
         """
 
-    @operation("POST", "/ays/repository/{repository}/aysrun/{runid}", shows="run")
-    def execute_run(self, repository: str, runid: str):
-        """EXECUTE a run (one that is new, e.g. a simulation): its jobs run, step by step.
+    @operation("POST", "/ays/repository/{repository}/aysrun/{runid}", shows="run", waits=True)
+    def execute_run(self, repository: str, runid: str, *, wait: bool = False, timeout: float | None = None):
+        """EXECUTE a run (one that is new, e.g. a simulation): its jobs run, step by step. The
+        Cockpit answers at once; wait=True follows the run until it ends, showing its step and
+        jobs done and naming each job that fails, and returns the finished run (as get_run).
+        The stop button (Ctrl+C) ends the wait, not the run, and returns the run as last seen.
 
         repository  the repository's name
         runid       the run's key
+        wait        follow the run until it ends (default False: return at once)
+        timeout     with wait: give up waiting after this many seconds (a CockpitError; the run goes on)
         """
 
     @operation("DELETE", "/ays/repository/{repository}/aysrun/{runid}")

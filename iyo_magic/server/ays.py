@@ -6,6 +6,10 @@ each template it uses). A run has one step per dependency level (a service runs 
 consumes); executing it runs each job, writes its logs with epochs, and stops at the first step
 with an error. The one action that fails, as it would on a real node, is installing a
 ``node.ovc`` on an image the location does not have (``os: windows...``).
+
+A run takes time as on a real Cockpit: each job takes ``run_pace`` seconds, one after another,
+and the run is moved on by the clock whenever it is looked at (`Ays.advance`: no thread); a pace
+of 0 runs it at once.
 """
 
 from __future__ import annotations
@@ -110,8 +114,12 @@ def checked_name(kind: str, name: str) -> str:
 class Ays:
     """Every repository of one Cockpit. ``clock`` gives epochs (tests move it)."""
 
-    def __init__(self, clock: Callable[[], float], *, seed: bool = True) -> None:
+    def __init__(self, clock: Callable[[], float], *, seed: bool = True, run_pace: float = 0.0) -> None:
+        if not run_pace >= 0:
+            raise ValueError("run_pace must be a number of seconds, 0 or more")
         self.clock = clock
+        #: Seconds each job of an executed run takes (0: the run is done at once).
+        self.run_pace = run_pace
         self.template_repos = [dict(TEMPLATE_REPO)]
         self.repositories: dict[str, Repository] = {}
         self._ids = itertools.count(1)
@@ -170,6 +178,12 @@ class Ays:
         ]
         return actor | {"path": path}
 
+    def advance(self) -> None:
+        """Move every running run on to the clock's now (the server calls it before each request)."""
+        now = self.clock()
+        for repo in self.repositories.values():
+            repo.advance(now)
+
     def _seed(self) -> None:
         """A repository with history: a blueprint executed 70 minutes ago, and a run of it started
         ten minutes later in which one install failed."""
@@ -180,7 +194,7 @@ class Ays:
             repo.create_blueprint("web.yaml", SEED_BLUEPRINT)
             repo.execute_blueprint("web.yaml")
             self.clock = lambda: now() - 3600
-            repo.execute_run(repo.create_run()["key"])
+            repo.execute_run(repo.create_run()["key"], pace=0)
         finally:
             self.clock = now
 
@@ -196,6 +210,8 @@ class Repository:
         self.jobs: dict[str, JsonObject] = {}
         #: The JumpScale client instances configure-jslocation made: (jslocation, instance) to data.
         self.jslocations: dict[tuple[str, str], JsonObject] = {}
+        #: The runs under way: key to (when it started, seconds per job).
+        self.running: dict[str, tuple[float, float]] = {}
 
     def view(self) -> JsonObject:
         return {"name": self.name, "git_url": self.git_url, "path": self.path}
@@ -205,6 +221,7 @@ class Repository:
         self.services.clear()
         self.actors.clear()
         self.runs.clear()
+        self.running.clear()
         self.jobs.clear()
 
     # -- blueprints ------------------------------------------------------------------------------
@@ -354,20 +371,42 @@ class Repository:
         steps = [{"number": s["number"], "jobs": [self.jobs[j] for j in s["jobs"]]} for s in run["steps"]]
         return {**run, "steps": steps}
 
-    def execute_run(self, key: str) -> JsonObject:
+    def execute_run(self, key: str, pace: float | None = None) -> JsonObject:
+        """Start the run ``key``: its jobs run one after another, ``pace`` seconds each (default:
+        the stand-in's ``run_pace``), as the clock moves on (`advance`)."""
         run = self.run(key)
         if run["state"] != "new":
             raise Conflict(f"run {key} is {run['state']}: only a new run can be executed")
         run["state"] = "running"
+        now = self.ays.clock()
+        self.running[key] = (now, self.ays.run_pace if pace is None else pace)
+        self.advance(now)
+        return self.run_view(key)
+
+    def advance(self, now: float) -> None:
+        """Run the jobs of each running run that are due by ``now``."""
+        for key, (started, pace) in list(self.running.items()):
+            if key not in self.runs or self._ran_until(self.runs[key], started, pace, now):
+                del self.running[key]  # ended, or deleted while it ran
+
+    def _ran_until(self, run: JsonObject, started: float, pace: float, now: float) -> bool:
+        """Run ``run``'s jobs due by ``now`` (the n-th ends at ``started + n * pace``), mark the
+        next one running, and end the run after its last step or a step with an error; whether it ended."""
+        position = 0
         for step in run["steps"]:
             for job_id in step["jobs"]:
-                self._execute(self.jobs[job_id])
+                job, position = self.jobs[job_id], position + 1
+                if job["state"] in ("ok", "error"):
+                    continue
+                if started + position * pace > now:
+                    job["state"] = "running"
+                    return False
+                self._execute(job, started + position * pace)
             if any(self.jobs[j]["state"] == "error" for j in step["jobs"]):
                 run["state"] = "error"
-                break
-        else:
-            run["state"] = "ok"
-        return self.run_view(key)
+                return True
+        run["state"] = "ok"
+        return True
 
     def _job(self, service: JsonObject, action: str, state: str) -> str:
         key = self.ays.new_id("job")
@@ -385,9 +424,10 @@ class Repository:
         }
         return key
 
-    def _execute(self, job: JsonObject) -> None:
+    def _execute(self, job: JsonObject, at: float) -> None:
+        """Run ``job`` as it ends at the epoch ``at``."""
         service = self.services.get((job["role"], job["service_name"]))
-        now = int(self.ays.clock())
+        now = int(at)
         job["epoch"] = now
 
         def log(level: int, text: str, category: str = "msg") -> None:

@@ -15,6 +15,8 @@ from .keys import default_state_dir
 
 DEFAULT_IYO_PORT = 8977
 DEFAULT_COCKPIT_PORT = 8978
+#: Seconds a job of a run takes in the Cockpit stand-in the CLI starts: a demo's run takes seconds.
+DEFAULT_RUN_PACE = 1.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,6 +79,14 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         "(reproducible: for demos and benchmarks)",
     )
     parser.add_argument(
+        "--run-pace",
+        type=_seconds,
+        default=DEFAULT_RUN_PACE,
+        metavar="SECONDS",
+        help="seconds each job of an executed run takes in the Cockpit, one after another, as on a real "
+        "Cockpit (0: a run is done at once; default %(default)s)",
+    )
+    parser.add_argument(
         "--code-lifetime",
         type=float,
         default=10.0,
@@ -89,6 +99,17 @@ def _count(text: str) -> int:
     if not text.strip().isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, not {text!r}")
     return int(text)
+
+
+def _seconds(text: str) -> float:
+    """A number of seconds, 0 or more (argparse's type)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more, not {text!r}")
+    return seconds
 
 
 def _accepted() -> str:

@@ -49,8 +49,16 @@ class CockpitServer:
     """The WSGI application, mounted under ``/api`` as behind the Cockpit's Caddy proxy."""
 
     def __init__(
-        self, organization: str, public_key_pem: str, *, clock=time.time, rules: str = DEFAULT, seed: bool = True
+        self,
+        organization: str,
+        public_key_pem: str,
+        *,
+        clock=time.time,
+        rules: str = DEFAULT,
+        seed: bool = True,
+        run_pace: float = 0.0,
     ) -> None:
+        """``run_pace``: the seconds each job of an executed run takes (0: a run is done at once)."""
         if rules not in GENERATIONS:
             raise ValueError(f"rules must be one of {', '.join(GENERATIONS)}")
         self.organization = organization
@@ -58,7 +66,7 @@ class CockpitServer:
         self.clock = clock
         self.rules = rules
         self.generation = GENERATIONS[rules]
-        self.ays = Ays(lambda: self.clock(), seed=seed)
+        self.ays = Ays(lambda: self.clock(), seed=seed, run_pace=run_pace)
         self.hits: Counter[str] = Counter()
         self._lock = threading.Lock()
         repo = "/ays/repository/<repo>"
@@ -110,6 +118,7 @@ class CockpitServer:
                 for argument, value in args.items():  # a name that moves the path: 400, as AYS's own checks answer
                     checked_name(PATH_ARGUMENTS.get(argument, argument), value)
                 with self._lock:
+                    self.ays.advance()  # the runs under way, to the clock's now
                     response = getattr(self, "on_" + endpoint)(request, **args)
         except NotFoundError as exc:
             response = error(404, str(exc))
@@ -309,7 +318,7 @@ class CockpitServer:
             return as_json([{"key": r["key"], "epoch": r["epoch"], "state": r["state"]} for r in runs])
         run = found.create_run()
         if request.args.get("simulate", "").lower() not in ("1", "true"):
-            run = found.execute_run(run["key"])  # asynchronous on a real Cockpit; here it is done at once
+            run = found.execute_run(run["key"])  # it goes on at the stand-in's run pace, as on a Cockpit
         return as_json(run)
 
     def on_run(self, request: Request, repo: str, run_id: str) -> Response:

@@ -26,6 +26,7 @@ def start_standins(options) -> StandIns:
         jupyter_callback=options.jupyter_callback,
         cockpit_rules=options.cockpit_rules,
         jobs=options.jobs,
+        run_pace=options.run_pace,
     ).start()
 
 

@@ -73,10 +73,12 @@ class StandIns:
         prefix: str = "",
         jupyter_callback: str = "",
         cockpit_rules: str = "g8cockpit",
+        run_pace: float = 0.0,
         jobs: int = 0,
     ) -> None:
         """``jobs``: give the Cockpit's ``production`` repository a fleet and this many historical
-        jobs over a year (``server.history``: reproducible), for demos and benchmarks."""
+        jobs over a year (``server.history``: reproducible), for demos and benchmarks.
+        ``run_pace``: the seconds each job of an executed run takes (0, the default: at once)."""
         self._tempdir = None
         if state_dir is None:
             self._tempdir = tempfile.TemporaryDirectory(prefix="iyo-standin-")
@@ -87,7 +89,7 @@ class StandIns:
         #: The Cockpit's organization: the first of the accounts unless given.
         self.organization = organization or next(iter(self.accounts.organizations), DEMO_ORGANIZATION)
         self.iyo = IyoServer(self.accounts, self.key, code_lifetime=code_lifetime, jupyter_callback=jupyter_callback)
-        self.cockpit = CockpitServer(self.organization, self.key.public_pem, rules=cockpit_rules)
+        self.cockpit = CockpitServer(self.organization, self.key.public_pem, rules=cockpit_rules, run_pace=run_pace)
         seed_jobs(self.cockpit.ays, jobs)
         self._ports = (iyo_port, cockpit_port)
         #: The path ItsYou.online's stand-in is also served under (a JupyterHub service's prefix).
