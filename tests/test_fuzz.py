@@ -337,3 +337,58 @@ def test_cockpit_answers_of_any_shape_display_under_xmode_verbose(ip, iyo_env, c
     for call in ('get_job("r", "j")', 'get_run("r", "k")', 'get_service_by_name("r", "node", "n")', 'list_jobs("r")'):
         error, shown = cockpit_cell(ip, f"display(iyo_cockpit.{call})")
         assert error is None and "Traceback" not in shown and "Error" not in shown, shown
+
+
+PROFILE_KEYS = st.sampled_from(
+    ["client_id", "base_url", "cockpit_url", "secret_env", "scope", "aud", "flow", "redirect_uri", "timeout",
+     "allowed_secret_envs", "remember", "validity", "nonsense"]
+)  # fmt: skip
+PROFILE_VALUES = st.one_of(
+    VALUES,
+    st.integers(-5, 10**12),
+    st.booleans(),
+    st.lists(VALUES, max_size=3),
+    st.sampled_from(
+        ["AWS_SECRET_ACCESS_KEY", "IYO_CLIENT_SECRET", "IYO_OTHER", "HOME", "http://[::1", "https://x.invalid"]
+    ),
+)
+PROFILES = st.one_of(
+    st.dictionaries(PROFILE_KEYS, PROFILE_VALUES, max_size=5),
+    st.text(max_size=60),  # not TOML at all, or a table of odd shape
+)
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value)  # a TOML basic string or integer
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(profile=PROFILES)
+def test_profiles_of_any_content_are_one_line_under_xmode_verbose(ip, tmp_path, monkeypatch, profile):
+    """A profiles.toml of any content (someone else may write it): the magic logs in or says one
+    line, and neither the secret nor a traceback shows."""
+    monkeypatch.setenv("IYO_CLIENT_SECRET", SECRET)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("IYO_BASE_URL", "http://127.0.0.1:9")  # any login attempt fails at once
+    folder = tmp_path / "fuzz-config"
+    folder.mkdir(exist_ok=True)
+    monkeypatch.setenv("IYO_CONFIG_DIR", str(folder))
+    if isinstance(profile, dict):
+        body = "[p]\n" + "".join(f"{key} = {_toml_value(value)}\n" for key, value in profile.items())
+    else:
+        body = profile
+    (folder / "profiles.toml").write_text(body)
+    ip.run_line_magic("xmode", "Verbose")
+    try:
+        with capture_output() as captured:
+            result = ip.run_cell("%iyo_token -p p --fresh")
+    finally:
+        ip.run_line_magic("xmode", "Context")
+    shown = captured.stdout + captured.stderr
+    assert result.error_in_exec is None or isinstance(result.error_in_exec, UsageError), shown
+    assert "Traceback" not in shown and len(shown.strip().splitlines()) <= 2, shown
+    assert SECRET not in shown
