@@ -91,13 +91,12 @@ class WidgetProgress:
 
     def __init__(self) -> None:
         import ipywidgets
-        from IPython.display import display
 
         self.bar = ipywidgets.IntProgress(min=0, max=1, value=0, description="step")
         self.label = ipywidgets.Label()
         self.failures = ipywidgets.Label()
         self.box = ipywidgets.VBox([ipywidgets.HBox([self.bar, self.label]), self.failures])
-        display(self.box)
+        self._displayed = False
 
     def show(self, progress: RunProgress) -> None:
         self.bar.max = max(progress.total, 1)
@@ -107,6 +106,11 @@ class WidgetProgress:
         self.label.value = progress.line()
         if progress.failed:
             self.failures.value = "failed: " + ", ".join(progress.failed)
+        if not self._displayed:  # shown once it has a state: its text form, where widgets are not shown, too
+            from IPython.display import display
+
+            display(self.box)
+            self._displayed = True
 
     def stopped(self, line: str) -> None:
         self.bar.bar_style = "warning"
