@@ -109,3 +109,54 @@ def test_serve_refuses_a_count_that_is_no_count(tmp_path):
         cli_command("serve", tmp_path / "state", "--jobs", "-5"), capture_output=True, text=True, env=clean_env()
     )
     assert out.returncode == 2 and "--jobs: expected a whole number, 0 or more, not '-5'" in out.stderr
+
+
+def test_the_listing_follows_what_runs_change(year):
+    """The stand-in reuses each job's listing entry only while its state and epoch are the same."""
+    production = cockpit_of(year)
+    run = production.create_run()
+    before = {job["jobid"]: job for job in production.list_jobs(fields="service,state,epoch")}
+    production.execute_run(run["key"])
+    after = {job["jobid"]: job for job in production.list_jobs(fields="service,state,epoch")}
+    ran = [job["key"] for step in run["steps"] for job in step["jobs"]]
+    assert {after[key]["state"] for key in ran} == {"error", "ok"}  # web2's install fails again; shop's runs
+    assert all(after[key]["data"]["state"] == after[key]["state"] for key in ran)
+    assert {before[key]["state"] for key in ran} == {"new"}
+    assert {key: job for key, job in after.items() if key not in ran} == {
+        k: v for k, v in before.items() if k not in ran
+    }
+
+
+class Untouchable(dict):
+    """An item that fails if a display reads it."""
+
+    def items(self):
+        raise AssertionError("read an item the display does not show")
+
+
+def test_a_long_list_displays_only_its_first_rows():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from iyo_magic.cockpit.results import Table
+
+    jobs = Table([{"jobid": str(n), "state": "ok"} for n in range(100)] + [Untouchable(jobid="x")] * 100_000)
+    assert jobs._repr_html_().count("<tr>") == 1 + 100
+    data, _ = InteractiveShell.instance().display_formatter.format(jobs)
+    assert data["text/plain"].count("'jobid'") == 100
+    assert data["text/plain"].endswith("(the first 100 of 100100 items; all are in the list)")
+    short = Table([{"jobid": "1"}, {"jobid": "2"}])
+    assert InteractiveShell.instance().display_formatter.format(short)[0]["text/plain"] == repr(list(short))
+
+
+def test_to_frame_by_columns_is_the_frame_of_the_rows():
+    pandas = pytest.importorskip("pandas")
+    from iyo_magic.cockpit.results import Table
+
+    listing = Table(
+        {"jobid": str(n), "state": "ok", "data": {"state": "error", "epoch": n, "service": f"s{n}"}} for n in range(5)
+    )
+    irregular = Table([{"jobid": "1", "data": {"epoch": 1}}, {"jobid": "2", "state": "ok"}, {"data": None}, 7])
+    for table in (listing, irregular):
+        assert table.to_frame().equals(pandas.DataFrame(table.rows()))
+    assert list(listing.to_frame().columns) == ["jobid", "state", "epoch", "service"]
+    assert listing.to_frame().state.tolist() == ["error"] * 5  # data's field wins, as in a row

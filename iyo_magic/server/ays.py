@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any, Callable
 
 import yaml
@@ -208,6 +210,8 @@ class Repository:
         self.actors: dict[str, JsonObject] = {}
         self.runs: dict[str, JsonObject] = {}
         self.jobs: dict[str, JsonObject] = {}
+        #: Each job's listing entry as JSON, by (job, fields), with the state and epoch it was made for.
+        self.listed: dict[tuple[str, tuple[str, ...]], tuple[str, int, str]] = {}
         #: The JumpScale client instances configure-jslocation made: (jslocation, instance) to data.
         self.jslocations: dict[tuple[str, str], JsonObject] = {}
         #: The runs under way: key to (when it started, seconds per job).
@@ -223,6 +227,7 @@ class Repository:
         self.runs.clear()
         self.running.clear()
         self.jobs.clear()
+        self.listed.clear()
 
     # -- blueprints ------------------------------------------------------------------------------
     def blueprint(self, name: str) -> JsonObject:
@@ -456,17 +461,34 @@ class Repository:
             return f"Error: image {image} is not available at this location (available: ubuntu.16.04, ubuntu.18.04)"
         return ""
 
-    def job_listing(self, filters: Mapping[str, str], fields: list[str]) -> list[JsonObject]:
-        """JobData[]: each job's id and state, and the asked fields (default: who, what, when);
-        ``filters`` are listJobs' query parameters."""
+    def job_listing(self, filters: Mapping[str, str], fields: list[str]) -> str:
+        """JobData[] as JSON text (compact, as ays9's Sanic sends it): each job's id and state, and
+        the asked fields (default: who, what, when); ``filters`` are listJobs' query parameters.
+        A job's entry of steady fields is serialised once and reused while its state and epoch
+        stay the same: a year of jobs is listed in a fraction of what the client takes to read it."""
         fields = fields or ["actor", "service", "action", "epoch"]
         since, until = _epoch(filters, "fromEpoch"), _epoch(filters, "toEpoch")
+        keys = [(field, JOB_FIELDS.get(field, field)) for field in fields]
+        steady = set(fields) <= STEADY_FIELDS
+        filtered = any(filters.get(name) for name in (*LIST_FILTERS, "tags"))
+        shape = tuple(fields)
         listed = []
-        for job in sorted(self.jobs.values(), key=lambda j: j["epoch"]):
-            if since <= job["epoch"] <= until and _matches(job, filters):
-                data = {field: job.get(JOB_FIELDS.get(field, field)) for field in fields}
-                listed.append({"jobid": job["key"], "state": job["state"], "data": data})
-        return listed
+        for job in sorted(self.jobs.values(), key=itemgetter("epoch")):
+            epoch, state = job["epoch"], job["state"]
+            if not since <= epoch <= until or (filtered and not _matches(job, filters)):
+                continue
+            known = self.listed.get((job["key"], shape)) if steady else None
+            if known is None or known[:2] != (state, epoch):
+                data = {field: job.get(key) for field, key in keys}
+                known = (
+                    state,
+                    epoch,
+                    json.dumps({"jobid": job["key"], "state": state, "data": data}, separators=COMPACT),
+                )
+                if steady:
+                    self.listed[(job["key"], shape)] = known
+            listed.append(known[2])
+        return "[" + ",".join(listed) + "]"
 
 
 #: The names listJobs uses (its filters and ``fields``) for a job's keys.
@@ -481,6 +503,9 @@ JOB_FIELDS = {
 }
 #: The filters that take a comma-separated list of values.
 LIST_FILTERS = ("actor", "service", "action", "state", "serviceKey")
+#: The fields of a job that never change, but its state and epoch (compared on each use).
+STEADY_FIELDS = {"actor", "service", "action", "serviceKey", "state", "epoch"}
+COMPACT = (",", ":")
 
 
 def _matches(job: JsonObject, filters: Mapping[str, str]) -> bool:

@@ -334,7 +334,7 @@ class CockpitServer:
     def on_jobs(self, request: Request, repo: str) -> Response:
         found = self.ays.repository(repo)
         fields = [f for f in request.args.get("fields", "").split(",") if f]
-        return as_json(found.job_listing(request.args, fields))
+        return Response(found.job_listing(request.args, fields), 200, content_type="application/json")
 
     def on_job(self, request: Request, repo: str, job_id: str) -> Response:
         found = self.ays.repository(repo)
