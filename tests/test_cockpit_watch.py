@@ -311,3 +311,16 @@ def test_serve_takes_the_run_pace(capsys):
             main(["serve", "--run-pace", bad])
         assert refused.value.code == 2
     assert "expected a number of seconds, 0 or more, not 'soon'" in capsys.readouterr().err
+
+
+def test_an_answer_that_is_no_run_is_one_line():
+    class Answers:  # a Cockpit that answers get_run with a list
+        def get_run(self, repository, runid):
+            return ["not", "a", "run"]
+
+    with pytest.raises(
+        CockpitError, match=r"^the Cockpit answered get_run for run k1 with something that is not a run$"
+    ):
+        watch.follow(Answers(), "r", {"key": "k1", "state": "running"}, sleep=lambda s: None, view=TextProgress(print))
+    with pytest.raises(CockpitError, match=r"names no run \(no key\)"):
+        watch.follow(Answers(), "r", {"state": "running"}, view=TextProgress(print))

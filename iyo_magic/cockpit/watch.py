@@ -73,6 +73,8 @@ def follow(
             sleep(wait if left is None else min(wait, left))
             wait = min(wait * GROWTH, LONGEST_POLL)
             run = cockpit.get_run(repository, key)
+            if not isinstance(run, dict):
+                raise CockpitError(f"the Cockpit answered get_run for run {key} with something that is not a run", None)
     except KeyboardInterrupt:
         view.stopped(f"stopped waiting; the run goes on in the Cockpit (runid {key})")
         return run
