@@ -25,6 +25,7 @@ import logging
 import os
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
@@ -43,6 +44,13 @@ log = logging.getLogger("iyo_magic.broker")
 LOGIN_LIFETIME = 600.0
 #: The longest a kernel's ``GET logins/<id>`` waits for the answer before saying "pending".
 LONGEST_POLL = 10.0
+#: Code exchanges running at once (each waits on ItsYou.online). The IOLoop's default executor
+#: has cores + 4 threads: with ItsYou.online 0.3 s away, a class's 200 callbacks would wait
+#: longer for a thread than a code lives (10 s).
+EXCHANGES_AT_ONCE = 64
+#: Connections waiting to be accepted: a class's kernels and browsers arrive at once, and
+#: tornado's default (128) drops the rest, whose retries come 1, 3, 7 s later.
+LISTEN_BACKLOG = 1024
 
 
 @dataclass
@@ -71,6 +79,9 @@ class Broker:
     callback: str
     timeout: float = 10.0
     logins: dict[str, Login] = field(default_factory=dict)
+    exchanges: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(EXCHANGES_AT_ONCE, thread_name_prefix="iyo-exchange")
+    )
 
     def start(self, owner: str, scopes: tuple[str, ...]) -> Login:
         self.sweep()
@@ -217,7 +228,7 @@ class Callback(_HubUser):
             return self.page(200, "You declined: nothing was shared. You can close this tab.")
         try:
             outcome = await IOLoop.current().run_in_executor(
-                None, self.broker.exchange, answer.get("code", ""), login.state
+                self.broker.exchanges, self.broker.exchange, answer.get("code", ""), login.state
             )
         except IyoError as error:
             login.finish({"status": "failed", "error": str(error)})
@@ -270,7 +281,7 @@ def main() -> None:
     public_prefix = callback.rsplit("callback?", 1)[0]
     bind = urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8979"))
     app = make_app(broker, prefix, public_prefix)
-    app.listen(bind.port or 8979, bind.hostname or "127.0.0.1", xheaders=False)
+    app.listen(bind.port or 8979, bind.hostname or "127.0.0.1", xheaders=False, backlog=LISTEN_BACKLOG)
     log.info("the class's login broker for %s listens on %s", broker.client_id, bind.geturl())
     with contextlib.suppress(KeyboardInterrupt):  # the hub stops its services with SIGINT
         IOLoop.current().start()
