@@ -133,14 +133,14 @@ def test_the_form_logs_in_with_the_code_flow(demo, browser):
 
 
 @pytest.mark.parametrize(
-    ("notebook", "shows"),
+    ("notebook", "shows", "pictures"),
     [
-        ("quickstart.ipynb", "iyo: cockpit-demo"),
-        ("training.ipynb", "iyo: alice · scope user:memberof:cockpit-demo"),  # its code flow, by the demo user
-        ("cockpit-exploration.ipynb", "renewals:"),
+        ("quickstart.ipynb", "iyo: cockpit-demo", 0),
+        ("training.ipynb", "iyo: alice · scope user:memberof:cockpit-demo", 0),  # its code flow, by the demo user
+        ("cockpit-exploration.ipynb", "renewals:", 2),  # the jobs' and the run's timelines
     ],
 )
-def test_every_other_notebook_runs_all_without_an_error(demo, browser, notebook, shows):
+def test_every_other_notebook_runs_all_without_an_error(demo, browser, notebook, shows, pictures, tmp_path):
     page, panel = open_notebook(browser, demo, notebook)
     code_count = sum(1 for cell in nbformat.read(NOTEBOOKS / notebook, 4).cells if cell.cell_type == "code")
     run_all(page, panel.locator(".jp-CodeCell").first.locator(".jp-InputPrompt", has_text="[1]"), timeout=10_000)
@@ -153,6 +153,15 @@ def test_every_other_notebook_runs_all_without_an_error(demo, browser, notebook,
     errors = panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
     assert errors.count() == 0, errors.all_inner_texts()[:3]
     assert shows in panel.inner_text()
+    # The timeline cells show their picture, drawn (an image the browser decoded), once each.
+    timelines = panel.locator(".jp-CodeCell", has_text=".timeline()")
+    assert timelines.count() == pictures
+    for number in range(pictures):
+        image = timelines.nth(number).locator('.jp-OutputArea-output[data-mime-type="image/png"] img')
+        assert image.count() == 1
+        assert image.evaluate("img => img.complete && img.naturalWidth") > 500
+        image.scroll_into_view_if_needed()
+        timelines.nth(number).screenshot(path=str(tmp_path / f"timeline-{number}.png"))
     page.close()
 
 
