@@ -158,6 +158,12 @@ def test_hub_login_each_student_gets_their_own_jwt_and_no_secret(tmp_path, brows
             follow_until(pages["bob"][0], f"{hub.url}/hub/oauth_login", f"{hub.iyo}/v1/oauth/authorize")
         )
         assert answer is not None and answer.status >= 400  # the hub's state cookie is bob's, not hers
+        # ... and replayed in bob's own browser (whose state cookie matches), it logs no one in
+        replay = pages["bob"][0].new_page()
+        answer = replay.goto(alice.url)
+        assert answer is not None and answer.status == 400, answer and answer.status
+        who = pages["bob"][0].request.get(f"{hub.url}/hub/api/user").json()
+        assert who["name"] == "bob", who
         assert hub.api("GET", "/users/bob").json()["name"] == "bob"
         bob_state = hub.api("GET", "/users/bob").json().get("auth_state") or {}
         assert "alice" not in str(bob_state.get("oauth_user"))
@@ -214,12 +220,23 @@ def test_broker_each_student_gets_their_own_jwt_and_no_secret(tmp_path, browser)
         alice_panel.get_by_text("iyo: alice").wait_for()
         alice_panel.get_by_text("from the class's login broker (no client secret in this kernel)").wait_for()
 
-        # bob's own state (his link's redirect, not followed), opened in alice's browser: she has
-        # authorized the class, so ItsYou.online sends her code back at once, with bob's state
-        to_iyo = follow_until(bob_context, links["bob"], f"{hub.iyo}/v1/oauth/authorize")
+        # bob's own state, opened in alice's browser: bob's kernel (he runs any code there) starts
+        # a login, his browser follows its link up to ItsYou.online, and alice opens that address.
+        # She has authorized the class, so ItsYou.online sends her code back at once, with his state.
+        bob_token = hub.api("POST", "/users/bob/tokens", json={"note": "bob's kernel"}).json()["token"]
+        broker = f"http://127.0.0.1:{hub.broker_port}/services/iyo-broker/"
+        bob_kernel = {"Authorization": f"token {bob_token}"}
+        started = requests.post(broker + "logins", data={"scope": ""}, headers=bob_kernel)  # as alice's was
+        to_iyo = follow_until(bob_context, started.json()["link"], f"{hub.iyo}/v1/oauth/authorize")
         assert dict(parse_qsl(urlsplit(to_iyo).query))["redirect_uri"] == hub.callback
         alice.goto(to_iyo)
         alice.get_by_text("started by another hub user").wait_for()
+        # bob replays where alice's browser was sent (her code, his state) in his own browser
+        replay = bob_context.new_page()
+        replay.goto(alice.url)
+        assert "Signed in" not in replay.content()
+        collected = requests.get(f"{broker}logins/{started.json()['id']}", headers=bob_kernel, timeout=30).json()
+        assert collected["status"] == "failed" and "access_token" not in collected
 
         # bob logs in himself; his kernel gets his JWT, never alice's
         bob = bob_context.new_page()
@@ -227,6 +244,17 @@ def test_broker_each_student_gets_their_own_jwt_and_no_secret(tmp_path, browser)
         sign_in_at_iyo(bob, "bob")
         bob.get_by_role("heading", name="Signed in").wait_for()
         bob_panel.get_by_text("iyo: bob").wait_for()
+        # what a student's kernel can send the broker is bounded: odd waits, huge scopes, floods
+        for wait in ("nan", "inf", "abc", "-1"):
+            odd = requests.get(f"{broker}logins/{started.json()['id']}?wait={wait}", headers=bob_kernel, timeout=30)
+            assert odd.status_code == 400, (wait, odd.status_code)
+        huge = requests.post(broker + "logins", data={"scope": "x," * 5000}, headers=bob_kernel, timeout=30)
+        assert huge.status_code == 400
+        flood = [
+            requests.post(broker + "logins", data={"scope": ""}, headers=bob_kernel).json()["id"] for _ in range(7)
+        ]
+        kept = [requests.get(f"{broker}logins/{x}", headers=bob_kernel, timeout=30).status_code for x in flood]
+        assert kept == [404, 404] + [200] * 5  # five logins in progress per user: the oldest go
         assert "iyo: alice" not in bob_panel.inner_text() and "iyo: bob" not in alice_panel.inner_text()
         assert_no_class_secret_with(hub, [alice_panel, bob_panel])
         broker_log = hub.log_text()

@@ -304,7 +304,14 @@ class TestAuthorizeEndpoint:
 
     @pytest.mark.parametrize(
         "uri",
-        ["http://evil.example/callback", "https://x.itsyou.online/callback", "http://127.0.0.1:8977/callback", ""],
+        [
+            "http://evil.example/callback",
+            "https://x.itsyou.online/callback",
+            "http://127.0.0.1:8977/callback",
+            "",
+            "http://127.0.0.1:8976/callback%0d%0aSet-Cookie:%20x=1",  # a control character: it does not parse
+            "http://127.0.0.1:8976/callback\t",
+        ],
     )
     def test_unregistered_redirect_uri_400_no_redirect(self, standins, uri):
         browser = self.login(standins)

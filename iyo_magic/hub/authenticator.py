@@ -20,6 +20,8 @@ from inspect import isawaitable
 from urllib.parse import urlencode
 
 from oauthenticator.generic import GenericOAuthenticator
+from oauthenticator.oauth2 import OAuthCallbackHandler
+from tornado import web
 from tornado.httpclient import HTTPClientError
 from traitlets import Unicode, default
 
@@ -46,8 +48,33 @@ def _expires_at(jwt: str) -> float:
         return 0.0
 
 
+#: How long a used or refused ``state`` is remembered (a code lives 10 s; the hub's state cookie 10 min).
+SPENT_STATE_MEMORY = 900.0
+
+
+class OneUseCallback(OAuthCallbackHandler):
+    """The hub's ``oauth_callback``, where each ``state`` counts once: a callback whose state was
+    used, or refused in a browser without its cookie, is refused ever after. Otherwise someone
+    who reads where a classmate's browser was sent (the code, for *their* state) could replay it in
+    their own browser, whose cookie matches, and be logged in as the classmate."""
+
+    spent: dict[str, float] = {}
+
+    def check_state(self) -> None:
+        state = self.get_argument("state", "")
+        now = time.monotonic()
+        for old in [s for s, at in self.spent.items() if now - at > SPENT_STATE_MEMORY]:
+            del self.spent[old]
+        if state in self.spent:
+            raise web.HTTPError(400, "this login link was used already: log in again")
+        self.spent[state] = now
+        super().check_state()
+
+
 class IyoOAuthenticator(GenericOAuthenticator):
     """Log hub users in with ItsYou.online; members of ``organization`` only."""
+
+    callback_handler = OneUseCallback
 
     login_service = Unicode("ItsYou.online", config=True)
 

@@ -22,6 +22,7 @@ import contextlib
 import hmac
 import json
 import logging
+import math
 import os
 import secrets
 import time
@@ -51,6 +52,11 @@ EXCHANGES_AT_ONCE = 64
 #: Connections waiting to be accepted: a class's kernels and browsers arrive at once, and
 #: tornado's default (128) drops the rest, whose retries come 1, 3, 7 s later.
 LISTEN_BACKLOG = 1024
+#: A hub user's logins in progress at once: a new one beyond this ends their oldest.
+LOGINS_PER_USER = 5
+#: The longest scope list a kernel may ask for, and the largest request body.
+MAX_SCOPE_TEXT = 2000
+MAX_BODY_BYTES = 64 * 1024
 
 
 @dataclass
@@ -61,6 +67,8 @@ class Login:
     id: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     created: float = field(default_factory=time.monotonic)
     outcome: dict | None = None
+    #: True once a callback for it was taken up: any other callback with its state is refused.
+    answered: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def finish(self, outcome: dict) -> None:
@@ -83,19 +91,28 @@ class Broker:
         default_factory=lambda: ThreadPoolExecutor(EXCHANGES_AT_ONCE, thread_name_prefix="iyo-exchange")
     )
 
+    states: dict[str, Login] = field(default_factory=dict)
+
     def start(self, owner: str, scopes: tuple[str, ...]) -> Login:
         self.sweep()
+        mine = [x for x in self.logins.values() if x.owner == owner]
+        for old in mine[: max(0, len(mine) - LOGINS_PER_USER + 1)]:
+            self.forget(old)
         login = Login(owner, scopes)
-        self.logins[login.id] = login
+        self.logins[login.id] = self.states[login.state] = login
         return login
 
     def by_state(self, state: str) -> Login | None:
-        return next((x for x in self.logins.values() if hmac.compare_digest(x.state, state)), None)
+        return self.states.get(state)
+
+    def forget(self, login: Login) -> None:
+        self.logins.pop(login.id, None)
+        self.states.pop(login.state, None)
 
     def sweep(self) -> None:
         now = time.monotonic()
-        for key in [k for k, x in self.logins.items() if now - x.created > LOGIN_LIFETIME]:
-            del self.logins[key]
+        for login in [x for x in self.logins.values() if now - x.created > LOGIN_LIFETIME]:
+            self.forget(login)
 
     def authorize_url(self, login: Login) -> str:
         return protocol.authorize_url(self.login_base_url, self.client_id, self.callback, login.scopes, login.state)
@@ -164,7 +181,10 @@ class StartLogins(_KernelApi):
 
     def post(self) -> None:
         owner = self.kernel_user()
-        scopes = protocol.split_scopes(self.get_body_argument("scope", ""))
+        text = self.get_body_argument("scope", "")
+        if len(text) > MAX_SCOPE_TEXT:
+            raise web.HTTPError(400, "too many scopes")
+        scopes = protocol.split_scopes(text)
         login = self.broker.start(owner, tuple(s for s in scopes if s != protocol.OFFLINE_ACCESS))
         prefix = self.settings["iyo_prefix"]
         public = self.settings["iyo_public_prefix"]
@@ -177,16 +197,22 @@ class CollectLogin(_KernelApi):
 
     async def get(self, login_id: str) -> None:
         owner = self.kernel_user()
+        try:
+            wait = float(self.get_argument("wait", "0") or 0)
+        except ValueError:
+            wait = math.nan
+        if not math.isfinite(wait) or wait < 0:
+            raise web.HTTPError(400, "wait is a number of seconds")
+        wait = min(wait, LONGEST_POLL)
         login = self.broker.logins.get(login_id)
         if login is None or not hmac.compare_digest(login.owner, owner):
             return self.answer(404, {"status": "failed", "error": "no such login (it may have expired): log in again"})
-        wait = min(max(float(self.get_argument("wait", "0") or 0), 0.0), LONGEST_POLL)
         if login.outcome is None and wait:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(login.done.wait(), wait)
         if login.outcome is None:
             return self.answer(200, {"status": "pending"})
-        self.broker.logins.pop(login_id, None)  # collected once
+        self.broker.forget(login)  # collected once
         self.answer(200, login.outcome)
 
 
@@ -206,21 +232,34 @@ class StartInBrowser(_HubUser):
         self.redirect(self.broker.authorize_url(login))
 
 
+#: What the kernel hears when its login's answer came back in the wrong browser.
+REFUSED = {
+    "status": "failed",
+    "error": "the login's answer came back in another browser, and was refused: run the magic again",
+}
+
+
 class Callback(_HubUser):
     """``GET callback?code=…&state=…``: where ItsYou.online sends the browser back."""
 
     async def get(self) -> None:
         # ItsYou.online appends "&code=…&state=…" to the registered "…/callback?"
         answer = dict(parse_qsl(urlsplit(self.request.uri).query.lstrip("&?"), keep_blank_values=True))
-        if not self.current_user:  # never a redirect to a login page: it would carry the code along
-            return self.page(403, "Log in to the hub first, then run the login in your notebook again.")
         login = self.broker.by_state(answer.get("state", ""))
-        if login is None or login.outcome is not None:
+        if login is None or login.outcome is not None or login.answered:
             return self.page(400, "This is not a login the class is waiting for (it may have ended).")
+        login.answered = True
+        # From here on the state counts once: a callback that does not finish its owner's login
+        # ends it, so that what this browser was sent (a code, for that state) cannot be replayed
+        # in the owner's own browser.
+        if not self.current_user:  # never a redirect to a login page: it would carry the code along
+            login.finish(REFUSED)
+            return self.page(403, "Log in to the hub first, then run the login in your notebook again.")
         if not hmac.compare_digest(login.owner, self.user_name):
             log.warning(
                 "a callback for hub user %s came in hub user %s's browser; refused", login.owner, self.user_name
             )
+            login.finish(REFUSED)
             return self.page(403, "This login was started by another hub user. Nothing was done with it.")
         if answer.get("error") and not answer.get("code"):
             declined = answer["error"] == "access_denied"
@@ -281,7 +320,13 @@ def main() -> None:
     public_prefix = callback.rsplit("callback?", 1)[0]
     bind = urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8979"))
     app = make_app(broker, prefix, public_prefix)
-    app.listen(bind.port or 8979, bind.hostname or "127.0.0.1", xheaders=False, backlog=LISTEN_BACKLOG)
+    app.listen(
+        bind.port or 8979,
+        bind.hostname or "127.0.0.1",
+        xheaders=False,
+        backlog=LISTEN_BACKLOG,
+        max_body_size=MAX_BODY_BYTES,
+    )
     log.info("the class's login broker for %s listens on %s", broker.client_id, bind.geturl())
     with contextlib.suppress(KeyboardInterrupt):  # the hub stops its services with SIGINT
         IOLoop.current().start()

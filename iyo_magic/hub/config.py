@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from urllib.parse import urlsplit
 
 from ..settings import BROKER_URL_ENV
 
 #: The broker service's name, unless told.
 BROKER_NAME = "iyo-broker"
+
+
+#: Said when users' servers share the hub's origin (JupyterHub's own advice for untrusted users).
+SHARED_ORIGIN = (
+    "configure_class: c.JupyterHub.subdomain_host is not set, so every user's server shares the hub's "
+    "origin: a student's page can then act in a classmate's browser on the hub (read where a login "
+    "redirect went, plant cookies). For a class whose users may attack each other, give each user a "
+    "subdomain (docs/jupyterhub.md)."
+)
 
 
 def registered_callback(public_url: str, hub_login: bool, service: str = BROKER_NAME) -> str:
@@ -59,6 +69,8 @@ def configure_class(
     if cockpit_url:
         environment["IYO_COCKPIT_URL"] = cockpit_url
     callback = registered_callback(public, hub_login, service_name)
+    if not _configured(c.JupyterHub, "subdomain_host"):
+        warnings.warn(SHARED_ORIGIN, stacklevel=2)
     if hub_login:
         _hub_login(c, organization, base_url, browser_base, client_secret, callback)
     else:
@@ -75,13 +87,13 @@ def _configured(section, name: str):
 
 
 def _hub_login(c, organization, base_url, browser_base, secret, callback) -> None:
-    from .authenticator import IyoOAuthenticator, hand_jwt_to_server
-
     if not os.environ.get("JUPYTERHUB_CRYPT_KEY"):
         raise ValueError(
             "configure_class(hub_login=True) keeps each user's JWT in the hub's encrypted auth state: "
             "set JUPYTERHUB_CRYPT_KEY in the hub's environment (openssl rand -hex 32)"
         )
+    from .authenticator import IyoOAuthenticator, hand_jwt_to_server
+
     c.JupyterHub.authenticator_class = IyoOAuthenticator
     c.IyoOAuthenticator.organization = organization
     c.IyoOAuthenticator.iyo_url = base_url

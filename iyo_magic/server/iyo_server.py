@@ -455,6 +455,8 @@ class IyoServer:
         return bool(page) and redirect_uri in (page, page[:-1])
 
     def valid_redirect_uri(self, client_id: str, uri: str) -> bool:
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in uri):  # Go's url.Parse refuses these
+            return False
         parts = urlsplit(uri)
         host = parts.netloc.lower()
         if not parts.scheme or not host or host.endswith("itsyou.online") or "itsyou.online:" in host:
