@@ -301,6 +301,8 @@ def test_no_request_but_the_owners_own_sets_the_public_address(tmp_path, monkeyp
     with running_jupyter(tmp_path) as server:
         port = server["url"].split(":")[2].split("/")[0]
         local = {"Host": f"localhost:{port}"}  # a name the server answers to, unlike a forged one
+        # the server notes the owner's first request after answering it: wait for the marker
+        assert until(lambda: "(the address your browser uses" in as_a_kernel_sees_it(server, monkeypatch)[1])
         uri, hint = as_a_kernel_sees_it(server, monkeypatch)
         assert uri == f"{server['url']}iyo/callback?" and "(the address your browser uses for this server)" in hint
         answers = [
