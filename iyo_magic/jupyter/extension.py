@@ -35,6 +35,7 @@ except ImportError:  # older ones have no ServerApp.allow_unauthenticated_access
 from ..browser import handoff
 from ..browser.listener import REPORT_WAIT, answer_page
 from . import public_address
+from .save_guard import install as install_save_guard
 
 #: How often the server checks that its marker is still there.
 MARKER_CHECK_SECONDS = 3
@@ -240,3 +241,4 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
     web_app.settings["log_function"] = log_and_note
     serverapp.log.info("iyo_magic: the Authorization Code flow returns through %s", route)
+    install_save_guard(serverapp)
