@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+#: Where the hub tests' setup installs configurable-http-proxy (hub_class.py looks there too).
+CHP_BIN = Path("/tmp/chp-tools/node_modules/.bin")
 
 
 def test_benchmarks_complete():
@@ -17,6 +25,24 @@ def test_benchmarks_complete():
         and "| cold first JWT" in out.stdout
         and "| refresh under load, 64 threads" in out.stdout
     )
+
+
+@pytest.mark.hub
+def test_hub_class_benchmark_completes():
+    """benchmarks/hub_class.py with 3 users, one round each way, on a real hub."""
+    script = SCRIPT.with_name("hub_class.py")
+    proxy = shutil.which("configurable-http-proxy") or (CHP_BIN / "configurable-http-proxy").exists()
+    if not (proxy and importlib.util.find_spec("jupyterhub") and importlib.util.find_spec("oauthenticator")):
+        if os.environ.get("CI"):
+            pytest.fail("jupyterhub, oauthenticator and configurable-http-proxy required when CI is set")
+        pytest.skip("needs jupyterhub, oauthenticator and configurable-http-proxy (npm)")
+    command = [sys.executable, str(script), "--users", "3", "--rounds", "1"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    for way in ("broker, round 1 (first)", "hub login, round 1"):
+        assert re.search(rf"\| {re.escape(way)}: logins completed +\| 3 of 3 \|", out.stdout), out.stdout
+    for process in ("broker: hub", "broker: broker", "hub login: hub", "hub login: stand-in"):
+        assert re.search(rf"\| {process} CPU s per round; peak RSS MB +\| [\d.]+; [\d.]+ \|", out.stdout), out.stdout
 
 
 def test_jobs_at_scale_benchmark_completes():
