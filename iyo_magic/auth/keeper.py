@@ -3,9 +3,9 @@
 * renews the JWT before it expires: the leeway is 60 s but never more than half the JWT's
   lifetime, so short-lived JWTs are still used for most of their life;
 * one renewal at a time: threads that find the JWT stale wait for the one renewing it;
-* after a 401 from the origin the JWT was sent to, it renews once (`after_401`); a 401 from
-  elsewhere (after a redirect) costs nothing, and a JWT that was itself the answer to a 401 is
-  not renewed again.
+* after a 401 from the very URL the JWT was sent to, it renews once (`after_401`); a 401 from
+  elsewhere (after a redirect, on the same host too) costs nothing, and a JWT that was itself
+  the answer to a 401 is not renewed again.
 
 It knows no HTTP library. An adapter (`auth.IyoAuth` for ``requests``) asks it for the JWT to
 send (`current`), puts `authorization` of it in the request's header, and after a 401 asks
@@ -19,7 +19,6 @@ import threading
 import time
 from typing import Callable
 
-from ..oauth.url_policy import origin
 from ..tokens import JWT
 
 DEFAULT_LEEWAY = 60.0
@@ -80,8 +79,9 @@ class JwtKeeper:
     def after_401(self, sent_with: JWT, sent_to: str, answered_by: str) -> JWT | None:
         """A request sent with ``sent_with`` to the URL ``sent_to`` got a 401 from the URL
         ``answered_by``: the JWT to resend it with (once), or None to report the 401 as it is
-        (another origin answered, or ``sent_with`` was already the answer to a 401)."""
-        if origin(answered_by) != origin(sent_to) or sent_with is self._renewed_after_401:
+        (a redirect led elsewhere, even on the same host: the resend would follow it with the JWT
+        to a path the JWT is not meant for; or ``sent_with`` was already the answer to a 401)."""
+        if answered_by != sent_to or sent_with is self._renewed_after_401:
             return None
         fresh = self._renew_if_still(sent_with, force=True)
         self._renewed_after_401 = fresh

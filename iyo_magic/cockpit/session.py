@@ -104,6 +104,8 @@ class CockpitSession(CockpitOperations, LoopbackDirectSession):
             response = super().request(method, target, *args, **kwargs)
         except requests.RequestException as exc:
             raise CockpitError(self._not_answered(exc), None) from None
+        except KeyboardInterrupt:  # the stop button: requests' frames hold the JWT in their headers
+            raise KeyboardInterrupt from None
         if response.status_code >= 400:
             body = first_line(without_credentials(response.text, response.request))
             raise CockpitError(self.explain(response), response.status_code, body)

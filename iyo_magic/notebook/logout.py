@@ -36,7 +36,7 @@ def log_out(variables: TokenVariables, prefix: str, request: LoginRequest | None
     removed = variables.clear(prefix)
     lines = [f"forgot {', '.join(removed)}" if removed else f"nothing was stored under {prefix}_*"]
     if everything:
-        return "\n".join(lines + _forget_all(earlier.jwt if earlier is not None else None))
+        return "\n".join(lines + _forget_all(earlier.jwt if earlier is not None else None, request))
     kept_text = None
     if request is None:
         lines.append(
@@ -55,10 +55,10 @@ def log_out(variables: TokenVariables, prefix: str, request: LoginRequest | None
     return "\n".join(lines)
 
 
-def _forget_all(current: JWT | None) -> list[str]:
+def _forget_all(current: JWT | None, request: LoginRequest | None) -> list[str]:
     from ..remember.resume import forget_all
 
-    forgotten, busy = forget_all()
+    forgotten, busy, damaged = forget_all(request)
     if not forgotten:
         lines = ["no remembered logins"]
     else:
@@ -68,6 +68,11 @@ def _forget_all(current: JWT | None) -> list[str]:
             "still valid: each of their JWTs, and any copy, until its expiry (a JWT cannot be withdrawn); "
             f"its refresh token for up to {REFRESH_TOKEN_IDLE_DAYS} days after its last use, unless the "
             "authorization is removed on ItsYou.online (your account's Authorizations)"
+        )
+    if damaged:
+        lines.append(
+            "the index of remembered logins was unreadable: JWTs kept in the keyring may remain; log out of "
+            "each login by its settings (or -p PROFILE), or delete the iyo_magic entries in your keyring"
         )
     if current is not None and not current.expired and not forgotten:
         lines.append(still_valid(current, ""))

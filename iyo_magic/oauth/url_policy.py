@@ -34,10 +34,25 @@ _UNREADABLE = [
 ]
 
 
+def _authority(url: str) -> str:
+    """The scheme and authority of ``url`` as written (up to the path, query or fragment)."""
+    _, slashes, rest = url.partition("//")
+    if not slashes:
+        return url.split("/", 1)[0]
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    return url[: len(url) - len(rest) + end]
+
+
 def parsed(url: str, what: str = "URL") -> SplitResult:
     """``url``'s parts, or a `ConfigError` that names ``what`` when urllib cannot read them (an
     unclosed ``[`` of an IPv6 host, a port that is no number from 0 to 65535). The message shows
     no part of the URL: one that cannot be read cannot be told apart from its password."""
+    if "\\" in url or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in _authority(url.strip())):
+        # urllib and urllib3 (and browsers) disagree on where such a host ends: one would judge
+        # a host that the other connects to (https://evil.example\.itsyou.online)
+        raise ConfigError(
+            f"{what} is not a valid URL: it holds a backslash, or a space or control character in its host"
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - urllib reads the port only when asked

@@ -154,11 +154,19 @@ def forget(request: LoginRequest) -> Forgotten:
     return Forgotten(text, tuple(places), busy, others)
 
 
-def forget_all() -> tuple[list[Kept], bool]:
-    """Delete every kept login of this user from every place: (those logins, whether a refresh was in progress)."""
+def forget_all(request: LoginRequest | None = None) -> tuple[list[Kept], bool, bool]:
+    """Delete every kept login of this user from every place, ``request``'s too even where the
+    index does not name it: (those logins, whether a refresh was in progress, whether the index
+    was unreadable, so that a keyring's other entries may remain)."""
     store = RememberedJwts()
     busy = any(store.locked(kept.key) for kept in store.kept() if kept.key is not None)
-    return store.forget_all(), busy
+    forgotten = store.forget_all()
+    if request is not None and request.want_jwt and request.refreshable:
+        key = LoginKey.of(request)
+        places = store.forget(key) if key.name not in {kept.name for kept in forgotten} else []
+        if places:
+            forgotten.append(Kept(key.name, key, tuple(places), None))
+    return forgotten, busy, store.index_damaged
 
 
 def kept_logins() -> list[Kept]:

@@ -281,6 +281,9 @@ class RememberedJwts:
         self._update_index(lambda index: index.pop(key.name, None))
         return places
 
+    #: True once the index was found unreadable (keyring entries it named cannot be listed).
+    index_damaged = False
+
     def kept(self) -> list[Kept]:
         """Every login kept now, in any place: those the index names, and files it does not."""
         index = self._index()
@@ -336,8 +339,11 @@ class RememberedJwts:
             text = _read_private_file(self.directory / INDEX_FILE)
             index = json.loads(text) if text else {}
         except (Unreadable, ValueError):  # a damaged index: the files are still found by name
+            index = None
+        if not isinstance(index, dict):
+            self.index_damaged = True  # a keyring's entries cannot be found without it
             return {}
-        return index if isinstance(index, dict) else {}
+        return index
 
     def _update_index(self, change: Callable[[dict[str, Any]], Any]) -> None:
         """Change the index under its own lock, written atomically."""
