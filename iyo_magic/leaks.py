@@ -3,13 +3,16 @@ that takes its place: what the Jupyter server's save guard and ``iyo-magic scan`
 
 A JWT counts when it is one ItsYou.online issued: a compact JWS whose header names ES384 and
 whose claims say ``iss`` is ``itsyouonline``, read without checking the signature (a token
-signed by another key is still somebody's token). No I/O here.
+signed by another key is still somebody's token). Text is read as one piece across the lines it
+is stored in (a list of lines, consecutive stream outputs) and across line breaks inside it.
+No I/O here.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -17,15 +20,20 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from .durations import utc_time
-from .tokens import ISSUER, JWT_ALGORITHM, JWT_SHAPE
+from .tokens import ISSUER, JWT_ALGORITHM
 
 JWT_KIND = "JWT"
 SECRET_KIND = "IYO_CLIENT_SECRET value"
 SECRET_MARKER = "«client secret removed by iyo_magic»"
 #: A secret shorter than this is not searched for: it would match ordinary text.
 SHORTEST_SECRET = 8
+#: An ES384 signature is 96 bytes: 128 characters of base64url. A match stops there, so a token
+#: followed by a line break does not take the next line's first word with it.
+SIGNATURE_CHARS = 128
 
-_CANDIDATE = re.compile(JWT_SHAPE)
+_CANDIDATE = re.compile(rf"eyJ[\w-]*\.eyJ[\w-]*\.[\w-]{{0,{SIGNATURE_CHARS}}}")
+_BREAK_CHARS = "\r\n"
+_BREAKS = re.compile(f"[{_BREAK_CHARS}]+")
 _SHOWN_NAME = re.compile(r"[^\w.@:-]")
 
 #: Something that holds a string at a key: a JSON object and its key, or a JSON array and an index.
@@ -75,52 +83,166 @@ def usable_secrets(secrets: Iterable[str | None]) -> list[str]:
     return [secret for secret in secrets if secret and len(secret) >= SHORTEST_SECRET]
 
 
+class _Rewrite:
+    """``source`` with each match of ``pattern`` replaced by ``replacement`` (``view``), and the way
+    back from an offset in the view to one in the source (worked out only when asked)."""
+
+    def __init__(self, source: str, pattern: re.Pattern[str], replacement: str, chars: str = "") -> None:
+        """``chars``: the characters ``pattern`` matches, when it removes runs of them (quicker)."""
+        self.source, self.pattern, self.width = source, pattern, len(replacement)
+        self.view = source
+        if chars:
+            for char in chars:
+                if char in self.view:
+                    self.view = self.view.replace(char, "")
+        elif pattern.search(source):
+            self.view = pattern.sub(replacement, source)
+        self._ends: list[int] | None = None
+        self._deltas: list[int] = [0]
+
+    def _index(self) -> list[int]:
+        if self._ends is None:
+            self._ends = []
+            delta = 0
+            for match in self.pattern.finditer(self.source) if self.view is not self.source else ():
+                self._ends.append(match.start() - delta + self.width)
+                delta += match.end() - match.start() - self.width
+                self._deltas.append(delta)
+        return self._ends
+
+    def start(self, offset: int) -> int:
+        """Where the view's character at ``offset`` begins in the source."""
+        return offset + self._deltas[bisect.bisect_right(self._index(), offset)]
+
+    def end(self, offset: int) -> int:
+        """Where a stretch of the view ending (exclusive) at ``offset`` ends in the source."""
+        ends = self._index()
+        before = bisect.bisect_right(ends, offset) if self.width else bisect.bisect_left(ends, offset)
+        return offset + self._deltas[before]
+
+
+#: A finding in a text: where it starts and ends, its kind, and the marker that replaces it.
+Span = tuple[int, int, str, str]
+
+
+def _view_spans(view: str, secrets: Iterable[str]) -> list[Span]:
+    found: list[Span] = []
+    if "eyJ" in view:
+        for match in _CANDIDATE.finditer(view):
+            claims = issued_claims(match.group())
+            if claims is not None:
+                found.append((match.start(), match.end(), JWT_KIND, marker(claims)))
+    for secret in secrets:
+        start = view.find(secret)
+        while start >= 0:
+            found.append((start, start + len(secret), SECRET_KIND, SECRET_MARKER))
+            start = view.find(secret, start + len(secret))
+    return found
+
+
+def spans(text: str, secrets: Iterable[str] = ()) -> list[Span]:
+    """Each ItsYou.online JWT and each of ``secrets`` in ``text``, line breaks inside them ignored:
+    (start, end, kind, marker), in order, none overlapping."""
+    breaks = _Rewrite(text, _BREAKS, "", _BREAK_CHARS)
+    found = sorted(
+        (breaks.start(start), breaks.end(end), kind, shown)
+        for start, end, kind, shown in _view_spans(breaks.view, [s for s in secrets if s])
+    )
+    merged: list[Span] = []
+    for span in found:
+        if merged and span[0] < merged[-1][1]:
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], span[1]), last[2], last[3])
+        else:
+            merged.append(span)
+    return merged
+
+
 def find(text: str, secrets: Iterable[str] = ()) -> list[tuple[int, str]]:
     """Where ``text`` holds an ItsYou.online JWT or one of ``secrets``: (offset, kind) pairs."""
-    found = []
-    if "eyJ" in text:
-        found += [(m.start(), JWT_KIND) for m in _CANDIDATE.finditer(text) if issued_claims(m.group())]
-    for secret in secrets:
-        start = text.find(secret)
-        while secret and start >= 0:
-            found.append((start, SECRET_KIND))
-            start = text.find(secret, start + len(secret))
-    return sorted(found)
+    return [(start, kind) for start, _, kind, _ in spans(text, secrets)]
+
+
+def mask_pieces(pieces: list[str], secrets: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+    """``pieces`` (one text stored in parts, such as a list of lines) with each ItsYou.online JWT
+    and each of ``secrets`` replaced by a marker, read as one text; each piece keeps its place (a
+    token over several pieces leaves its marker in the first). Also the kinds removed, one each."""
+    found = spans("".join(pieces), secrets)
+    if not found:
+        return pieces, []
+    result = []
+    first = low = 0  # the first span that may reach the piece, and where the piece starts
+    for piece in pieces:
+        high = low + len(piece)
+        while first < len(found) and found[first][1] <= low:
+            first += 1
+        kept, at = [], low
+        for start, end, _, shown in found[first:]:
+            if start >= high:
+                break
+            kept.append(piece[at - low : max(at, start) - low])
+            if start >= low:
+                kept.append(shown)
+            at = max(at, min(end, high))
+        kept.append(piece[at - low :])
+        result.append("".join(kept))
+        low = high
+    return result, [kind for _, _, kind, _ in found]
 
 
 def mask(text: str, secrets: Iterable[str] = ()) -> tuple[str, list[str]]:
     """``text`` with each ItsYou.online JWT and each of ``secrets`` replaced by a marker, and the
     kinds of what was removed (one entry per value)."""
-    removed: list[str] = []
-
-    def masked(match: re.Match[str]) -> str:
-        claims = issued_claims(match.group())
-        if claims is None:
-            return match.group()
-        removed.append(JWT_KIND)
-        return marker(claims)
-
-    if "eyJ" in text:
-        text = _CANDIDATE.sub(masked, text)
-    for secret in secrets:
-        if secret and secret in text:
-            removed += [SECRET_KIND] * text.count(secret)
-            text = text.replace(secret, SECRET_MARKER)
-    return text, removed
+    (masked,), removed = mask_pieces([text], secrets)
+    return masked, removed
 
 
 def string_slots(container: dict[str, Any] | list[Any], key: Any) -> Iterator[Slot]:
     """Every string at or under ``container[key]`` (JSON data), as a slot one can read or replace."""
+    for group in text_groups(container, key):
+        yield from group
+
+
+def _stream_text(item: Any) -> list[Slot] | None:
+    """The slots of a stream output's text (a string or a list of lines), else None."""
+    if not isinstance(item, dict) or item.get("output_type") != "stream" or "text" not in item:
+        return None
+    text = item["text"]
+    if isinstance(text, str):
+        return [(item, "text")]
+    if isinstance(text, list) and all(isinstance(line, str) for line in text):
+        return [(text, i) for i in range(len(text))]
+    return None
+
+
+def text_groups(container: dict[str, Any] | list[Any], key: Any) -> Iterator[list[Slot]]:
+    """The strings at or under ``container[key]`` (JSON data), grouped as they are read: the
+    strings next to each other in a list (nbformat's lists of lines) and the text of consecutive
+    stream outputs are one group; any other string is a group of its own."""
     stack: list[Slot] = [(container, key)]
     while stack:
         parent, name = stack.pop()
         child = parent[name]
         if isinstance(child, str):
-            yield parent, name
+            yield [(parent, name)]
         elif isinstance(child, dict):
             stack.extend((child, k) for k in child)
         elif isinstance(child, list):
-            stack.extend((child, i) for i in range(len(child)))
+            group: list[Slot] = []
+            for index, item in enumerate(child):
+                stream = _stream_text(item)
+                if isinstance(item, str):
+                    group.append((child, index))
+                elif stream is not None:
+                    group += stream
+                    stack.extend((item, k) for k in item if k != "text")
+                else:
+                    if group:
+                        yield group
+                    group = []
+                    stack.append((child, index))
+            if group:
+                yield group
 
 
 @dataclass(frozen=True)

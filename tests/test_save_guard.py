@@ -204,3 +204,83 @@ def test_the_guarded_copy_passes_the_scan(servers, revealed):
         timeout=60,
     )
     assert result.returncode == 0 and "nothing found in 1 file(s)" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def jwt(standins) -> str:
+    """A real JWT from the stand-in, as `iyo_jwt.reveal()` gives it."""
+    from iyo_magic import LoginRequest, login
+
+    request = LoginRequest(client_id=ALICE_APP, base_url=standins.iyo_url, public_key=standins.key.public_pem)
+    return login(request, ALICE_SECRET).jwt.reveal()
+
+
+def stream(text) -> dict:
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+def code_cell(outputs: list, **fields) -> dict:
+    return {"cell_type": "code", "id": os.urandom(4).hex(), "metadata": {}, "execution_count": 1, "source": "x"} | {
+        "outputs": outputs,
+        **fields,
+    }
+
+
+def notebook_of(*cells: dict, **metadata) -> dict:
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": list(cells)}
+
+
+def save_json(server: dict, name: str, content: dict, kind: str = "notebook") -> Path:
+    answer = requests.put(
+        f"{server['url']}api/contents/{name}",
+        json={"type": kind, "format": "json" if kind == "notebook" else "text", "content": content},
+        headers={"Authorization": f"token {TOKEN}"},
+        timeout=30,
+    )
+    assert answer.status_code in (200, 201), answer.text
+    return server["home"] / name
+
+
+def strings_of(value) -> str:
+    """Every string in a JSON value, joined, line breaks left out: what a reader could piece together."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "".join(strings_of(item) for item in value.values())
+    if isinstance(value, list):
+        return "".join(strings_of(item) for item in value)
+    return ""
+
+
+def assert_no_token(path: Path, *values: str) -> str:
+    text = path.read_text()
+    joined = strings_of(json.loads(text)).replace("\n", "").replace("\r", "") if path.suffix == ".ipynb" else text
+    for value in values:
+        for part in value.split(".")[-2:]:  # a JWT's claims and signature; a secret whole
+            assert part not in text and part not in joined, path.name
+    return text
+
+
+def split_cases(jwt: str) -> dict:
+    half = len(jwt) // 2
+    return {
+        "lines_of_one_output": notebook_of(code_cell([stream([jwt[:half] + "\n", jwt[half:] + "\n", "done\n"])])),
+        "two_stream_outputs": notebook_of(code_cell([stream(jwt[:half]), stream(jwt[half:] + "\ndone\n")])),
+        "a_newline_inside": notebook_of(code_cell([stream(jwt[:half] + "\n" + jwt[half:] + "\ndone\n")])),
+        "the_secret_over_lines": notebook_of(code_cell([stream([ALICE_SECRET[:5] + "\n", ALICE_SECRET[5:] + "\n"])])),
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["lines_of_one_output", "two_stream_outputs", "a_newline_inside", "the_secret_over_lines"]
+)
+def test_a_token_split_over_lines_or_outputs_is_masked_and_the_lines_stay_lines(servers, jwt, case):
+    guarded, _ = servers
+    path = save_json(guarded, f"split-{case}.ipynb", split_cases(jwt)[case])
+    assert_no_token(path, jwt, ALICE_SECRET)
+    saved = nbformat.read(path, 4)
+    nbformat.validate(saved)
+    text = "".join(output["text"] for output in saved.cells[0].outputs)
+    assert "removed by iyo_magic" in text and saved.cells[0].metadata["iyo_magic"]["removed"]
+    if case != "the_secret_over_lines":
+        assert text.endswith("\ndone\n")  # what follows the token is kept

@@ -113,3 +113,30 @@ def test_the_pre_commit_hook_runs_the_scan_on_notebooks_and_text(tmp_path, jwt):
     result = scan(*entry[2:], "a.ipynb", cwd=tmp_path)
     assert result.returncode == 1 and result.stdout.startswith("a.ipynb:2:JWT in output\n")
     assert jwt in (tmp_path / "a.ipynb").read_text()  # reported, left as it was
+
+
+def test_a_token_split_over_lines_outputs_or_a_line_break_is_found(tmp_path, jwt):
+    half = len(jwt) // 2
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("a", outputs=[nbformat.v4.new_output("stream", text=jwt[:half] + "\n" + jwt[half:])]),
+        nbformat.v4.new_code_cell(
+            "b",
+            outputs=[
+                nbformat.v4.new_output("stream", text=jwt[:half]),
+                nbformat.v4.new_output("stream", text=jwt[half:]),
+            ],
+        ),
+        nbformat.v4.new_code_cell("c", outputs=[nbformat.v4.new_output("stream", text=SECRET[:4] + "\n" + SECRET[4:])]),
+    ]
+    path = tmp_path / "split.ipynb"
+    nbformat.write(notebook, path)
+    (tmp_path / "wrapped.txt").write_text(f"token:\n{jwt[:half]}\n{jwt[half:]}\n")
+    result = scan(tmp_path, secret=SECRET)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{path}:1:JWT in output",
+        f"{path}:2:JWT in output",
+        f"{path}:3:IYO_CLIENT_SECRET value in output",
+        f"{tmp_path / 'wrapped.txt'}:2:JWT",
+    ]

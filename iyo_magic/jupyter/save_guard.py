@@ -22,7 +22,7 @@ from typing import Any
 from traitlets import Bool, default
 from traitlets.config import LoggingConfigurable
 
-from ..leaks import GUARDED_PARTS, JWT_KIND, SECRET_KIND, mask, notebook_parts, string_slots, usable_secrets
+from ..leaks import GUARDED_PARTS, JWT_KIND, SECRET_KIND, mask_pieces, notebook_parts, text_groups, usable_secrets
 
 OFF_WORDS = ("off", "0", "false", "no")
 KINDS = (JWT_KIND, SECRET_KIND)
@@ -52,18 +52,20 @@ class IyoSaveGuard(LoggingConfigurable):
             if place.part not in GUARDED_PARTS:
                 continue
             here: list[str] = []
-            for slot, name in string_slots(holder, key):
-                slot[name], kinds = mask(slot[name], secrets)
-                here += kinds
+            for group in text_groups(holder, key):
+                masked, kinds = mask_pieces([slot[name] for slot, name in group], secrets)
+                if kinds:
+                    for (slot, name), text in zip(group, masked):
+                        slot[name] = text
+                    here += kinds
             if not here:
                 continue
             removed.update(here)
             places.append("the widget state" if place.cell is None else f"cell {place.cell}")
-            if place.cell is not None:
-                cell = content["cells"][place.cell - 1]
-                if not isinstance(cell.get("metadata"), dict):
-                    cell["metadata"] = {}
-                cell["metadata"]["iyo_magic"] = {"removed": sorted(set(here))}
+            if place.cell is not None:  # the holder of a cell's part is the cell
+                if not isinstance(holder.get("metadata"), dict):
+                    holder["metadata"] = {}
+                holder["metadata"]["iyo_magic"] = {"removed": sorted(set(here))}
         if removed:
             what = " and ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind in KINDS if (n := removed[kind]))
             self.log.warning(

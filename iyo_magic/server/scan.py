@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from ..leaks import SHORTEST_SECRET, find, notebook_parts, string_slots, usable_secrets
+from ..leaks import SHORTEST_SECRET, find, notebook_parts, text_groups, usable_secrets
 
 #: Folders never searched: version control, notebook checkpoints, caches, installed packages.
 SKIPPED_FOLDERS = frozenset(
@@ -59,7 +59,8 @@ def notebook_findings(notebook: dict, secrets: list[str]) -> list[tuple[str, str
     """(cell, kind) of each part of ``notebook`` that holds a token, once per part."""
     found = []
     for place, holder, key in notebook_parts(notebook):
-        kinds = {kind for slot, name in string_slots(holder, key) for _, kind in find(slot[name], secrets)}
+        texts = ("".join(slot[name] for slot, name in group) for group in text_groups(holder, key))
+        kinds = {kind for text in texts for _, kind in find(text, secrets)}
         cell = "metadata" if place.cell is None else str(place.cell)
         found += [(cell, f"{kind} in {place.part}") for kind in sorted(kinds)]
     return found

@@ -80,3 +80,26 @@ def test_every_string_of_a_notebook_part_is_a_slot_one_can_replace():
     assert notebook["cells"][0]["source"] == ["A\n", "B"] and notebook["metadata"]["widgets"]["state"]["w"] == {
         "value": "G"
     }
+
+
+def test_a_token_over_several_pieces_or_lines_is_masked_and_each_piece_keeps_its_place():
+    token = issued(username="alice")
+    half = len(token) // 2
+    pieces, removed = leaks.mask_pieces(["x " + token[:half] + "\n", token[half:] + "\n", "done\n"])
+    assert removed == ["JWT"] and len(pieces) == 3 and pieces[2] == "done\n"
+    assert pieces[0].startswith("x «JWT removed by iyo_magic: username alice") and pieces[1] == "\n"
+    text, removed = leaks.mask(f"{token[:10]}\r\n{token[10:]}\nnext line", [SECRET])
+    assert removed == ["JWT"] and text.endswith("»\nnext line") and token[10:] not in text
+    pieces, removed = leaks.mask_pieces([SECRET[:3], SECRET[3:9], SECRET[9:] + " ok"], [SECRET])
+    assert pieces == [leaks.SECRET_MARKER, "", " ok"] and removed == [leaks.SECRET_KIND]
+
+
+def test_the_text_of_consecutive_stream_outputs_is_one_group():
+    outputs = [
+        {"output_type": "stream", "name": "stdout", "text": ["a\n", "b"]},
+        {"output_type": "stream", "name": "stdout", "text": "c"},
+        {"output_type": "display_data", "data": {"text/plain": ["d\n", "e"]}, "metadata": {}},
+        {"output_type": "stream", "name": "stdout", "text": "f"},
+    ]
+    groups = sorted("".join(slot[name] for slot, name in group) for group in leaks.text_groups({"o": outputs}, "o"))
+    assert groups == ["a\nbc", "d\ne", "display_data", "f"] + ["stdout"] * 3 + ["stream"] * 3
