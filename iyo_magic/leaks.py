@@ -259,19 +259,41 @@ class Place:
 GUARDED_PARTS = ("output", "widget state")
 
 
-def notebook_parts(notebook: dict[str, Any]) -> Iterator[tuple[Place, dict[str, Any], str]]:
-    """Each part of an nbformat 4 notebook (its JSON) that can hold a token: where it is, and the
-    object and key that hold it."""
+def _cells(notebook: dict[str, Any]) -> list[Any]:
+    """The cells of an nbformat 4 notebook, or those of every worksheet of an nbformat 3 one."""
     cells = notebook.get("cells")
-    for number, cell in enumerate(cells if isinstance(cells, list) else [], 1):
+    if isinstance(cells, list):
+        return cells
+    worksheets = notebook.get("worksheets")
+    return [
+        cell
+        for sheet in (worksheets if isinstance(worksheets, list) else [])
+        if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list)
+        for cell in sheet["cells"]
+    ]
+
+
+def notebook_parts(notebook: dict[str, Any]) -> Iterator[tuple[Place, dict[str, Any], str]]:
+    """Each part of a notebook (its JSON; nbformat 4, or 3 with its worksheets) that can hold a
+    token: where it is, and the object and key that hold it (a cell's parts: the cell)."""
+    for number, cell in enumerate(_cells(notebook), 1):
         if not isinstance(cell, dict):
             continue
-        for key, part in (("source", "source"), ("outputs", "output"), ("attachments", "attachment")):
+        for key, part in (
+            ("source", "source"),
+            ("input", "source"),  # a code cell's source in nbformat 3
+            ("outputs", "output"),
+            ("attachments", "attachment"),
+        ):
             if key in cell:
                 yield Place(number, part), cell, key
         if "metadata" in cell:
             yield Place(number, "cell metadata"), cell, "metadata"
-    metadata = notebook.get("metadata")
-    if isinstance(metadata, dict):
-        for key in metadata:
-            yield Place(None, "widget state" if key == "widgets" else "metadata"), metadata, key
+    holders = [notebook.get("metadata")]
+    worksheets = notebook.get("worksheets")
+    if not isinstance(notebook.get("cells"), list) and isinstance(worksheets, list):
+        holders += [sheet.get("metadata") for sheet in worksheets if isinstance(sheet, dict)]
+    for metadata in holders:
+        if isinstance(metadata, dict):
+            for key in metadata:
+                yield Place(None, "widget state" if key == "widgets" else "metadata"), metadata, key

@@ -284,3 +284,31 @@ def test_a_token_split_over_lines_or_outputs_is_masked_and_the_lines_stay_lines(
     assert "removed by iyo_magic" in text and saved.cells[0].metadata["iyo_magic"]["removed"]
     if case != "the_secret_over_lines":
         assert text.endswith("\ndone\n")  # what follows the token is kept
+
+
+def v3_notebook(jwt: str) -> dict:
+    """An nbformat 3 notebook: cells in worksheets, a code cell's source in ``input``."""
+    output = {"output_type": "stream", "stream": "stdout", "text": [jwt[:50] + "\n", jwt[50:] + " " + ALICE_SECRET]}
+    cell = {"cell_type": "code", "collapsed": False, "input": "print(iyo_jwt.reveal())", "language": "python"}
+    cell |= {"metadata": {}, "prompt_number": 1, "outputs": [output]}
+    worksheets = [{"cells": [{"cell_type": "markdown", "metadata": {}, "source": "intro"}, cell], "metadata": {}}]
+    return {"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""}, "worksheets": worksheets}
+
+
+def test_an_nbformat_3_notebook_is_guarded_too(servers, jwt):
+    guarded, _ = servers
+    path = save_json(guarded, "old-format.ipynb", v3_notebook(jwt))
+    assert_no_token(path, jwt, ALICE_SECRET)
+    saved = json.loads(path.read_text())
+    assert saved["nbformat"] == 3
+    (_, cell) = saved["worksheets"][0]["cells"]
+    assert cell["metadata"]["iyo_magic"] == {"removed": ["IYO_CLIENT_SECRET value", "JWT"]}
+    assert "".join(cell["input"]) == "print(iyo_jwt.reveal())" and "removed by iyo_magic" in "".join(
+        cell["outputs"][0]["text"]
+    )
+    deadline = time.monotonic() + 5
+    while "old-format.ipynb" not in guarded["log"].read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "removed 1 JWT and 1 IYO_CLIENT_SECRET value from old-format.ipynb before saving (cell 2)" in (
+        guarded["log"].read_text()
+    )

@@ -3,6 +3,7 @@ notebooks and files, findings as file:cell:kind (file:line:kind), never the valu
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -139,4 +140,23 @@ def test_a_token_split_over_lines_outputs_or_a_line_break_is_found(tmp_path, jwt
         f"{path}:2:JWT in output",
         f"{path}:3:IYO_CLIENT_SECRET value in output",
         f"{tmp_path / 'wrapped.txt'}:2:JWT",
+    ]
+
+
+def test_an_nbformat_3_notebook_is_read_through_its_worksheets(tmp_path, jwt):
+    output = {"output_type": "pyout", "prompt_number": 1, "text": [jwt], "metadata": {}}
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": "intro"},
+        {"cell_type": "code", "input": f"t = '{jwt}'", "language": "python", "outputs": [output], "metadata": {}},
+    ]
+    notebook = {"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""}, "worksheets": [{"cells": cells}]}
+    notebook["worksheets"].append({"cells": [], "metadata": {"note": SECRET}})
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps(notebook))
+    result = scan(path, secret=SECRET)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{path}:2:JWT in source",
+        f"{path}:2:JWT in output",
+        f"{path}:metadata:IYO_CLIENT_SECRET value in metadata",
     ]

@@ -103,3 +103,26 @@ def test_the_text_of_consecutive_stream_outputs_is_one_group():
     ]
     groups = sorted("".join(slot[name] for slot, name in group) for group in leaks.text_groups({"o": outputs}, "o"))
     assert groups == ["a\nbc", "d\ne", "display_data", "f"] + ["stdout"] * 3 + ["stream"] * 3
+
+
+def test_an_nbformat_3_notebook_has_its_cells_in_worksheets():
+    notebook = {
+        "nbformat": 3,
+        "metadata": {"name": "a"},
+        "worksheets": [
+            {"cells": [{"cell_type": "code", "input": "b", "outputs": [{"text": "c"}], "metadata": {}}]},
+            {"cells": [{"cell_type": "markdown", "source": "d"}], "metadata": {"e": "f"}},
+        ],
+    }
+    seen = {
+        (place.cell, place.part, slot[name])
+        for place, holder, key in leaks.notebook_parts(notebook)
+        for slot, name in leaks.string_slots(holder, key)
+    }
+    assert seen == {
+        (1, "source", "b"),
+        (1, "output", "c"),
+        (2, "source", "d"),
+        (None, "metadata", "a"),
+        (None, "metadata", "f"),
+    }
