@@ -255,8 +255,8 @@ class Place:
     part: str
 
 
-#: The parts of a notebook that the save guard cleans (sources are the user's code: scan reports them).
-GUARDED_PARTS = ("output", "widget state")
+#: The parts of a notebook that the save guard cleans: all but sources (the user's code: scan reports them).
+GUARDED_PARTS = ("output", "attachment", "cell metadata", "widget state", "metadata")
 
 
 def _cells(notebook: dict[str, Any]) -> list[Any]:

@@ -312,3 +312,38 @@ def test_an_nbformat_3_notebook_is_guarded_too(servers, jwt):
     assert "removed 1 JWT and 1 IYO_CLIENT_SECRET value from old-format.ipynb before saving (cell 2)" in (
         guarded["log"].read_text()
     )
+
+
+def test_attachments_cell_and_notebook_metadata_and_text_files_are_guarded_and_sources_left(servers, jwt):
+    guarded, _ = servers
+    markdown = {"cell_type": "markdown", "id": "m1", "metadata": {"note": jwt}, "source": f"token: {jwt}"}
+    markdown["attachments"] = {"t.txt": {"text/plain": [jwt[:40] + "\n", jwt[40:]]}}
+    content = notebook_of(markdown, code_cell([], metadata={"tok": ALICE_SECRET}), tok=jwt)
+    path = save_json(guarded, "parts.ipynb", content)
+    saved = json.loads(path.read_text())
+    first, second = saved["cells"]
+    assert "".join(first["source"]) == f"token: {jwt}"  # the user's code: left as it is (the scan reports it)
+    for part in (first["attachments"], first["metadata"]["note"], saved["metadata"]["tok"]):
+        assert jwt.split(".")[2] not in json.dumps(part) and "«JWT removed by iyo_magic" in json.dumps(
+            part, ensure_ascii=False
+        )
+    assert first["metadata"]["iyo_magic"] == {"removed": ["JWT"]}
+    assert second["metadata"] == {
+        "tok": "«client secret removed by iyo_magic»",
+        "iyo_magic": {"removed": ["IYO_CLIENT_SECRET value"]},
+    }
+    for name in ("notes.txt", "script.py"):
+        path = save_json(guarded, name, f"TOKEN = '{jwt}'\nSECRET = '{ALICE_SECRET}'\nprint(TOKEN)\n", kind="file")
+        text = assert_no_token(path, jwt, ALICE_SECRET)
+        assert text.startswith("TOKEN = '«JWT removed by iyo_magic: username alice, expires ")
+        assert text.endswith("'\nSECRET = '«client secret removed by iyo_magic»'\nprint(TOKEN)\n")
+    deadline = time.monotonic() + 5
+    while "script.py before saving" not in guarded["log"].read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log = guarded["log"].read_text()
+    assert (
+        "removed 3 JWTs and 1 IYO_CLIENT_SECRET value from parts.ipynb before saving (cell 1, cell 2, the metadata)"
+        in log
+    )
+    assert "removed 1 JWT and 1 IYO_CLIENT_SECRET value from script.py before saving (the file)" in log
+    assert jwt.split(".")[2] not in log and ALICE_SECRET not in log

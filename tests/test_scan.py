@@ -160,3 +160,19 @@ def test_an_nbformat_3_notebook_is_read_through_its_worksheets(tmp_path, jwt):
         f"{path}:2:JWT in output",
         f"{path}:metadata:IYO_CLIENT_SECRET value in metadata",
     ]
+
+
+def test_attachments_cell_and_notebook_metadata_and_markdown_sources_are_reported(tmp_path, jwt):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell(f"token: {jwt}", attachments={"t.txt": {"text/plain": jwt}})]
+    notebook.cells.append(nbformat.v4.new_code_cell("x", metadata={"tok": jwt}))
+    notebook.metadata["tok"] = SECRET
+    path = tmp_path / "parts.ipynb"
+    nbformat.write(notebook, path)
+    result = scan(path, secret=SECRET)
+    assert result.stdout.splitlines() == [
+        f"{path}:1:JWT in source",
+        f"{path}:1:JWT in attachment",
+        f"{path}:2:JWT in cell metadata",
+        f"{path}:metadata:IYO_CLIENT_SECRET value in metadata",
+    ]
