@@ -4,8 +4,10 @@ that takes its place: what the Jupyter server's save guard and ``iyo-magic scan`
 A JWT counts when it is one ItsYou.online issued: a compact JWS whose header names ES384 and
 whose claims say ``iss`` is ``itsyouonline``, read without checking the signature (a token
 signed by another key is still somebody's token). Text is read as one piece across the lines it
-is stored in (a list of lines, consecutive stream outputs) and across line breaks inside it.
-No I/O here.
+is stored in (a list of lines, consecutive stream outputs), through line breaks and zero-width
+characters inside a token, with a ``.`` written as ``&#46;``, ``%2E``, ``\\u002e`` or ``\\x2e``, and
+into base64 (either alphabet) that decodes to one. Other encodings (a token's other characters
+escaped, base64 of base64, compressed data) are not looked into. No I/O here.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -32,14 +35,33 @@ SHORTEST_SECRET = 8
 SIGNATURE_CHARS = 128
 
 _CANDIDATE = re.compile(rf"eyJ[\w-]*\.eyJ[\w-]*\.[\w-]{{0,{SIGNATURE_CHARS}}}")
-_BREAK_CHARS = "\r\n"
+#: Left out before looking: line breaks, and characters that show as nothing (zero-width space,
+#: joiners, word joiner, byte order mark, soft hyphen), which no token holds.
+_BREAK_CHARS = "\r\n\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _BREAKS = re.compile(f"[{_BREAK_CHARS}]+")
+#: A ``.`` written as an HTML entity, a %-escape, or a JSON/Python escape: read as ``.``.
+_DOT_ESCAPE_FORMS = (
+    [f"&#{zeros}46;" for zeros in ("", "0", "00")]
+    + [f"&#{x}{zeros}2{e};" for x in "xX" for zeros in ("", "0", "00") for e in "eE"]
+    + ["&period;"]
+    + [f"{escape}{e}" for escape in ("%2", "\\u002", "\\x2") for e in "eE"]
+)
+_DOT_ESCAPES = re.compile("|".join(map(re.escape, _DOT_ESCAPE_FORMS)))
+#: How far from what it must contain a base64 token is looked for (a JWT of up to 12 kB).
+BASE64_REACH = 16384
+#: A whole ItsYou.online JWT in base64 is longer than this (its signature alone is 128 characters).
+SHORTEST_BASE64_JWT = 200
+_BASE64_CHARS = re.compile(r"[A-Za-z0-9+/_-]*")
+_BASE64_ALPHABET = str.maketrans("-_", "+/")
+_URLSAFE_ALPHABET = str.maketrans("+/", "-_")
+_BYTES_CANDIDATE = re.compile(rb"eyJ[\w-]*\.eyJ[\w-]*\.[\w-]{0,%d}" % SIGNATURE_CHARS)
 _SHOWN_NAME = re.compile(r"[^\w.@:-]")
 
 #: Something that holds a string at a key: a JSON object and its key, or a JSON array and an index.
 Slot = tuple[Union[dict[str, Any], list[Any]], Any]
 
 
+@functools.lru_cache(maxsize=256)  # a text repeating one part costs one decoding
 def _json_object(part: str) -> dict[str, Any] | None:
     try:
         value = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
@@ -87,15 +109,18 @@ class _Rewrite:
     """``source`` with each match of ``pattern`` replaced by ``replacement`` (``view``), and the way
     back from an offset in the view to one in the source (worked out only when asked)."""
 
-    def __init__(self, source: str, pattern: re.Pattern[str], replacement: str, chars: str = "") -> None:
-        """``chars``: the characters ``pattern`` matches, when it removes runs of them (quicker)."""
+    def __init__(
+        self, source: str, pattern: re.Pattern[str], replacement: str, chars: str = "", forms: Iterable[str] = ()
+    ) -> None:
+        """``chars``: the characters ``pattern`` matches when it removes runs of them; ``forms``:
+        the strings it matches otherwise (each looked for first: quicker than the pattern)."""
         self.source, self.pattern, self.width = source, pattern, len(replacement)
         self.view = source
-        if chars:
-            for char in chars:
-                if char in self.view:
-                    self.view = self.view.replace(char, "")
-        elif pattern.search(source):
+        for char in chars:
+            if char in self.view:
+                self.view = self.view.replace(char, "")
+        firsts = {form[0] for form in forms if form[0] in source}
+        if any(form in source for form in forms if form[0] in firsts):
             self.view = pattern.sub(replacement, source)
         self._ends: list[int] | None = None
         self._deltas: list[int] = [0]
@@ -125,7 +150,95 @@ class _Rewrite:
 Span = tuple[int, int, str, str]
 
 
-def _view_spans(view: str, secrets: Iterable[str]) -> list[Span]:
+@functools.lru_cache(maxsize=64)
+def _base64_needles(data: bytes) -> frozenset[str]:
+    """What the base64 of any text holding ``data`` contains, whatever the alignment: for each of
+    the three, the characters that ``data``'s bits alone decide (in both alphabets)."""
+    needles = set()
+    for before in range(3):
+        encoded = base64.b64encode(bytes(before) + data).decode("ascii")
+        first, last = -(-8 * before // 6), (8 * (before + len(data))) // 6
+        needles |= {encoded[first:last], encoded[first:last].translate(_URLSAFE_ALPHABET)}
+    return frozenset(needles)
+
+
+def _decoded(run: str) -> Iterator[tuple[int, bytes]]:
+    """What a piece of base64 (either alphabet) decodes to from each of the four alignments, and
+    where each starts."""
+    run = run.rstrip("=").translate(_BASE64_ALPHABET)
+    for start in range(4):
+        part = run[start:]
+        part = part[: len(part) - 1] if len(part) % 4 == 1 else part + "=" * (-len(part) % 4)
+        try:
+            yield start, base64.b64decode(part)
+        except (ValueError, binascii.Error):
+            continue
+
+
+def _run_around(view: str, hit: int, low: int, high: int) -> tuple[int, int]:
+    """The run of base64 characters (and its padding) in ``view[low:high]`` that holds ``hit``;
+    its cost grows with the run, not the reach."""
+    end = _BASE64_CHARS.match(view, hit, high).end()  # type: ignore[union-attr]  # matches nothing at worst
+    end += len(view[end : min(end + 2, high)]) - len(view[end : min(end + 2, high)].lstrip("="))
+    start, step = hit, 64
+    while start > low:
+        back = view[max(low, start - step) : start][::-1]
+        length = _BASE64_CHARS.match(back).end()  # type: ignore[union-attr]
+        start -= length
+        if length < len(back):
+            break
+        step *= 4
+    return start, end
+
+
+def _base64_spans(view: str, secrets: list[str]) -> Iterator[Span]:
+    """Each stretch of base64 in ``view`` that decodes to text holding an ItsYou.online JWT or a
+    secret: looked for only around what such base64 must contain, and no further than
+    ``BASE64_REACH`` characters from it."""
+    wanted = [secret.encode() for secret in secrets]
+    needles = _base64_needles(b"eyJ").union(*(_base64_needles(secret) for secret in wanted))
+    shortest = min([SHORTEST_BASE64_JWT] + [len(secret) * 4 // 3 for secret in wanted])
+    looked = 0
+    for hit in sorted(hit for needle in needles for hit in _all(view, needle)):
+        if hit < looked:
+            continue
+        start, end = _run_around(view, hit, max(0, hit - BASE64_REACH), min(len(view), hit + BASE64_REACH))
+        looked = end
+        if end - start < shortest:
+            continue
+        run = view[start:end]
+        for offset, data in _decoded(run):
+            found = _decoded_token(data, wanted)
+            if found is not None:
+                (first, last), kind, shown = found
+                # From the first to the last base64 character of the token's bytes (padding too).
+                low, high = start + offset + first // 3 * 4, start + offset + -(-last // 3) * 4
+                yield (low, end if high >= start + len(run.rstrip("=")) else high, kind, shown)
+                break
+
+
+def _decoded_token(data: bytes, wanted: list[bytes]) -> tuple[tuple[int, int], str, str] | None:
+    """Where in ``data`` an ItsYou.online JWT or one of ``wanted`` is, its kind and its marker."""
+    if b"eyJ" in data:
+        for candidate in _BYTES_CANDIDATE.finditer(data):
+            claims = issued_claims(candidate.group().decode("ascii"))
+            if claims is not None:
+                return candidate.span(), JWT_KIND, marker(claims)
+    for secret in wanted:
+        at = data.find(secret)
+        if at >= 0:
+            return (at, at + len(secret)), SECRET_KIND, SECRET_MARKER
+    return None
+
+
+def _all(text: str, needle: str) -> Iterator[int]:
+    start = text.find(needle)
+    while start >= 0:
+        yield start
+        start = text.find(needle, start + 1)
+
+
+def _view_spans(view: str, secrets: list[str]) -> list[Span]:
     found: list[Span] = []
     if "eyJ" in view:
         for match in _CANDIDATE.finditer(view):
@@ -137,16 +250,20 @@ def _view_spans(view: str, secrets: Iterable[str]) -> list[Span]:
         while start >= 0:
             found.append((start, start + len(secret), SECRET_KIND, SECRET_MARKER))
             start = view.find(secret, start + len(secret))
+    found += _base64_spans(view, secrets)
     return found
 
 
 def spans(text: str, secrets: Iterable[str] = ()) -> list[Span]:
-    """Each ItsYou.online JWT and each of ``secrets`` in ``text``, line breaks inside them ignored:
-    (start, end, kind, marker), in order, none overlapping."""
+    """Each ItsYou.online JWT and each of ``secrets`` in ``text``: (start, end, kind, marker), in
+    order, none overlapping. Found through line breaks and zero-width characters inside them, a
+    ``.`` written as ``&#46;``, ``%2E`` or ``\\u002e``, and in base64 (a run that decodes to one)."""
     breaks = _Rewrite(text, _BREAKS, "", _BREAK_CHARS)
+    view = breaks.view  # a JWT, its dots written however, begins with eyJ
+    dots = _Rewrite(view, _DOT_ESCAPES, ".", forms=_DOT_ESCAPE_FORMS if "eyJ" in view else ())
     found = sorted(
-        (breaks.start(start), breaks.end(end), kind, shown)
-        for start, end, kind, shown in _view_spans(breaks.view, [s for s in secrets if s])
+        (breaks.start(dots.start(start)), breaks.end(dots.end(end)), kind, shown)
+        for start, end, kind, shown in _view_spans(dots.view, [s for s in secrets if s])
     )
     merged: list[Span] = []
     for span in found:

@@ -5,6 +5,7 @@ server with the guard turned off, `iyo-magic scan` finds each one."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -347,3 +348,34 @@ def test_attachments_cell_and_notebook_metadata_and_text_files_are_guarded_and_s
     )
     assert "removed 1 JWT and 1 IYO_CLIENT_SECRET value from script.py before saving (the file)" in log
     assert jwt.split(".")[2] not in log and ALICE_SECRET not in log
+
+
+def encoded_cases(jwt: str) -> dict:
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + jwt.encode() + bytes(600)).decode()
+    html = {"output_type": "display_data", "metadata": {}, "data": {"text/html": "<b>" + jwt.replace(".", "&#46;")}}
+    return {
+        "html_entity_dots": notebook_of(code_cell([html])),
+        "percent_escaped_dots": notebook_of(code_cell([stream("curl '?t=" + jwt.replace(".", "%2E") + "'\n")])),
+        "json_escaped_dots": notebook_of(code_cell([stream(json.dumps(jwt).replace(".", "\\u002e"))])),
+        "zero_width_inside": notebook_of(code_cell([stream(jwt[:20] + "\u200b" + jwt[20:])])),
+        "base64_text": notebook_of(code_cell([stream(base64.b64encode(jwt.encode()).decode() + "\n")])),
+        "base64url_text": notebook_of(code_cell([stream(base64.urlsafe_b64encode(jwt.encode()).decode())])),
+        "base64_png": notebook_of(
+            code_cell(
+                [{"output_type": "display_data", "metadata": {}, "data": {"image/png": png, "text/plain": "img"}}]
+            )
+        ),
+        "base64_secret": notebook_of(code_cell([stream(base64.b64encode(b"x:" + ALICE_SECRET.encode()).decode())])),
+    }
+
+
+@pytest.mark.parametrize("case", list(encoded_cases("a.b.c")))
+def test_a_token_with_escaped_dots_zero_width_characters_or_in_base64_is_masked(servers, jwt, case):
+    guarded, _ = servers
+    path = save_json(guarded, f"encoded-{case}.ipynb", encoded_cases(jwt)[case])
+    text = assert_no_token(path, jwt, ALICE_SECRET)
+    for value in (jwt.encode(), b"x:" + ALICE_SECRET.encode()):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            assert encode(value).decode().rstrip("=")[8:60] not in text
+    saved = nbformat.read(path, 4)
+    assert saved.cells[0].metadata["iyo_magic"]["removed"] and "removed by iyo_magic" in text

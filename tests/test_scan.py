@@ -3,6 +3,7 @@ notebooks and files, findings as file:cell:kind (file:line:kind), never the valu
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -175,4 +176,29 @@ def test_attachments_cell_and_notebook_metadata_and_markdown_sources_are_reporte
         f"{path}:1:JWT in attachment",
         f"{path}:2:JWT in cell metadata",
         f"{path}:metadata:IYO_CLIENT_SECRET value in metadata",
+    ]
+
+
+def test_escaped_dots_zero_width_characters_and_base64_are_seen_through(tmp_path, jwt):
+    notebook = nbformat.v4.new_notebook()
+    png = base64.b64encode(b"\x89PNG\r\n" + jwt.encode()).decode()
+    outputs = [
+        [nbformat.v4.new_output("display_data", data={"text/html": jwt.replace(".", "&#x2E;")})],
+        [nbformat.v4.new_output("stream", text=jwt.replace(".", "%2e"))],
+        [nbformat.v4.new_output("stream", text=jwt[:30] + "\u2060" + jwt[30:])],
+        [nbformat.v4.new_output("display_data", data={"image/png": png})],
+        [nbformat.v4.new_output("stream", text=base64.b64encode(SECRET.encode()).decode())],
+    ]
+    notebook.cells = [nbformat.v4.new_code_cell("x", outputs=cell_outputs) for cell_outputs in outputs]
+    path = tmp_path / "encoded.ipynb"
+    nbformat.write(notebook, path)
+    (tmp_path / "log.txt").write_text("ok\n" + json.dumps(jwt).replace(".", "\\u002E") + "\n")
+    result = scan(tmp_path, secret=SECRET)
+    assert result.stdout.splitlines() == [
+        f"{path}:1:JWT in output",
+        f"{path}:2:JWT in output",
+        f"{path}:3:JWT in output",
+        f"{path}:4:JWT in output",
+        f"{path}:5:IYO_CLIENT_SECRET value in output",
+        f"{tmp_path / 'log.txt'}:2:JWT",
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 
 import jwt as pyjwt
@@ -126,3 +128,27 @@ def test_an_nbformat_3_notebook_has_its_cells_in_worksheets():
         (None, "metadata", "a"),
         (None, "metadata", "f"),
     }
+
+
+def test_escaped_dots_zero_width_characters_and_base64_are_seen_through():
+    token = issued(username="alice")
+    marker = "«JWT removed by iyo_magic: username alice, expires "
+    for text in (
+        token.replace(".", "&#46;"),
+        token.replace(".", "&#X02e;"),
+        token.replace(".", "&period;"),
+        token.replace(".", "%2E"),
+        json.dumps(token).replace(".", "\\u002e"),
+        token.replace(".", "\\x2e"),
+        token[:9] + "\u200b" + token[9:40] + "\u00ad" + token[40:],
+        base64.b64encode(token.encode()).decode(),
+        base64.urlsafe_b64encode(b"ab" + token.encode()).decode(),
+        "text\n" + base64.b64encode(b"\x89PNG" + bytes(50_000) + token.encode() + bytes(50)).decode() + "\nafter",
+    ):
+        masked, removed = leaks.mask(text)
+        assert removed == ["JWT"] and marker in masked and token.split(".")[2][:20] not in masked, text[:20]
+    masked, _ = leaks.mask("before\n" + base64.b64encode(token.encode()).decode() + "\nafter")
+    assert masked.startswith("before\n«JWT") and masked.endswith("»\nafter")  # the lines around are kept
+    assert leaks.mask(base64.b64encode(b"s=" + SECRET.encode()).decode(), [SECRET])[1] == [leaks.SECRET_KIND]
+    plain = base64.b64encode(bytes(range(256)) * 40).decode()  # base64 of nothing secret: left alone
+    assert leaks.mask(plain + "&#46;%2E", [SECRET]) == (plain + "&#46;%2E", [])
