@@ -68,16 +68,20 @@ def test_a_notebook_finding_is_file_cell_kind_and_never_the_value(tmp_path, jwt)
 
 def test_plain_files_name_the_line_and_the_client_secret_is_found_when_set(tmp_path, jwt):
     (tmp_path / "notes.md").write_text(f"# notes\n\ntoken: {jwt}\nsecret: {SECRET}\n")
-    (tmp_path / "image.png").write_bytes(b"\x89PNG\0\0" + jwt.encode())  # binary: not read
+    (tmp_path / "image.png").write_bytes(b"\x89PNG\0\0" + jwt.encode())  # binary: read all the same
     result = scan(tmp_path, secret=SECRET)
     assert result.returncode == 1
     notes = tmp_path / "notes.md"
-    assert result.stdout.splitlines() == [f"{notes}:3:JWT", f"{notes}:4:IYO_CLIENT_SECRET value"]
+    assert result.stdout.splitlines() == [
+        f"{tmp_path / 'image.png'}:1:JWT",
+        f"{notes}:3:JWT",
+        f"{notes}:4:IYO_CLIENT_SECRET value",
+    ]
     assert SECRET not in result.stdout + result.stderr
     assert scan(tmp_path / "notes.md").stdout.splitlines() == [f"{notes}:3:JWT"]  # no secret set: not looked for
 
 
-def test_folders_recurse_but_not_into_git_checkpoints_or_environments(tmp_path, jwt):
+def test_folders_recurse_but_not_into_git_or_environments_and_checkpoints_say_so(tmp_path, jwt):
     for folder in (".git", "nb/.ipynb_checkpoints", "venv", "env2/conda-meta", "nb/deeper"):
         (tmp_path / folder).mkdir(parents=True)
     (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
@@ -85,7 +89,10 @@ def test_folders_recurse_but_not_into_git_checkpoints_or_environments(tmp_path, 
         (tmp_path / name).write_text(jwt)
     (tmp_path / "nb" / "deeper" / "z.py").write_text(f"JWT = '{jwt}'\n")
     result = scan(tmp_path)
-    assert result.returncode == 1 and result.stdout.splitlines() == [f"{tmp_path / 'nb/deeper/z.py'}:1:JWT"]
+    assert result.returncode == 1 and result.stdout.splitlines() == [
+        f"{tmp_path / 'nb/.ipynb_checkpoints/a-checkpoint.ipynb'}:1:JWT, in a checkpoint",  # what it once held
+        f"{tmp_path / 'nb/deeper/z.py'}:1:JWT",
+    ]
 
 
 def test_nothing_found_is_exit_0_and_a_short_line(tmp_path):
@@ -201,4 +208,44 @@ def test_escaped_dots_zero_width_characters_and_base64_are_seen_through(tmp_path
         f"{path}:4:JWT in output",
         f"{path}:5:IYO_CLIENT_SECRET value in output",
         f"{tmp_path / 'log.txt'}:2:JWT",
+    ]
+
+
+def test_only_regular_files_are_read_and_what_is_skipped_is_said(tmp_path, jwt):
+    (tmp_path / "target.txt").write_text(jwt)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.py").write_text(jwt)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    os.mkfifo(tree / "a-fifo")  # reading it would wait for a writer for ever
+    (tree / "zero.txt").symlink_to("/dev/zero")  # reading it would fill the memory
+    (tree / "link.txt").symlink_to(tmp_path / "target.txt")
+    (tree / "linked-folder").symlink_to(outside)
+    with open(tree / "huge.log", "wb") as huge:  # 51 MB, sparse: a JWT at its start
+        huge.write(jwt.encode())
+        huge.truncate(51 * 2**20)
+    (tree / "clean.txt").write_text("nothing\n")
+    result = scan(tree)
+    assert (result.returncode, result.stdout) == (0, "iyo-magic scan: nothing found in 1 file(s); 5 skipped\n")
+    assert sorted(result.stderr.splitlines()) == [
+        f"iyo-magic scan: {tree / 'a-fifo'}: not a regular file (a FIFO, device or socket): skipped",
+        f"iyo-magic scan: {tree / 'huge.log'}: larger than 50 MB: skipped",
+        f"iyo-magic scan: {tree / 'link.txt'}: a symbolic link: not followed",
+        f"iyo-magic scan: {tree / 'linked-folder'}: a symbolic link: not followed",
+        f"iyo-magic scan: {tree / 'zero.txt'}: a symbolic link: not followed",
+    ]
+
+
+def test_nuls_and_utf16_do_not_hide_a_token(tmp_path, jwt):
+    (tmp_path / "a.log").write_bytes(b"start\0\0\0" + bytes(9000) + b"\nline two " + jwt.encode() + b"\n")
+    (tmp_path / "b.txt").write_text(f"first\nsecond {jwt}\n", encoding="utf-16")  # with a byte order mark
+    (tmp_path / "c.txt").write_bytes(f"first\n{SECRET}\n".encode("utf-16-le"))  # without
+    (tmp_path / "d.txt").write_bytes(b"\xff\xfe\0\0" + f"x {jwt}".encode("utf-32-le"))
+    result = scan(tmp_path, secret=SECRET)
+    assert result.stdout.splitlines() == [
+        f"{tmp_path / 'a.log'}:2:JWT",
+        f"{tmp_path / 'b.txt'}:2:JWT",
+        f"{tmp_path / 'c.txt'}:2:IYO_CLIENT_SECRET value",
+        f"{tmp_path / 'd.txt'}:1:JWT",
     ]
