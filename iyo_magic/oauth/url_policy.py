@@ -56,6 +56,10 @@ def parsed(url: str, what: str = "URL") -> SplitResult:
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - urllib reads the port only when asked
+        if "[" in parts.netloc:  # Python 3.11 checks that it is an IP address; older ones do not
+            import ipaddress
+
+            ipaddress.ip_address(parts.hostname or "")
     except ValueError as exc:
         reason = next((words for found, words in _UNREADABLE if found in str(exc)), "urllib cannot read it")
         raise ConfigError(f"{what} is not a valid URL: {reason}") from None
