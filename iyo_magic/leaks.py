@@ -16,6 +16,7 @@ import base64
 import binascii
 import bisect
 import functools
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -34,7 +35,12 @@ SHORTEST_SECRET = 8
 #: followed by a line break does not take the next line's first word with it.
 SIGNATURE_CHARS = 128
 
-_CANDIDATE = re.compile(rf"eyJ[\w-]*\.eyJ[\w-]*\.[\w-]{{0,{SIGNATURE_CHARS}}}")
+#: Shorter or longer parts are not taken for a JWT's: base64url of at least ``{"alg":"ES384"}``
+#: and ``{"iss":"itsyouonline"}``, and far more than ItsYou.online puts in one.
+SHORTEST_HEADER, SHORTEST_CLAIMS = 20, 30
+LONGEST_HEADER, LONGEST_CLAIMS = 4096, 65536
+_TOKEN_CHARS = re.compile(r"[\w-]*")
+_SIGNATURE = re.compile(rf"[\w-]{{0,{SIGNATURE_CHARS}}}")
 #: Left out before looking: line breaks, and characters that show as nothing (zero-width space,
 #: joiners, word joiner, byte order mark, soft hyphen), which no token holds.
 _BREAK_CHARS = "\r\n\u200b\u200c\u200d\u2060\ufeff\u00ad"
@@ -52,9 +58,10 @@ BASE64_REACH = 16384
 #: A whole ItsYou.online JWT in base64 is longer than this (its signature alone is 128 characters).
 SHORTEST_BASE64_JWT = 200
 _BASE64_CHARS = re.compile(r"[A-Za-z0-9+/_-]*")
+#: Past this many places that base64 of a token would hold, every long run of base64 is decoded.
+_MOST_HITS = 2000
 _BASE64_ALPHABET = str.maketrans("-_", "+/")
 _URLSAFE_ALPHABET = str.maketrans("+/", "-_")
-_BYTES_CANDIDATE = re.compile(rb"eyJ[\w-]*\.eyJ[\w-]*\.[\w-]{0,%d}" % SIGNATURE_CHARS)
 _SHOWN_NAME = re.compile(r"[^\w.@:-]")
 
 #: Something that holds a string at a key: a JSON object and its key, or a JSON array and an index.
@@ -198,14 +205,7 @@ def _base64_spans(view: str, secrets: list[str]) -> Iterator[Span]:
     wanted = [secret.encode() for secret in secrets]
     needles = _base64_needles(b"eyJ").union(*(_base64_needles(secret) for secret in wanted))
     shortest = min([SHORTEST_BASE64_JWT] + [len(secret) * 4 // 3 for secret in wanted])
-    looked = 0
-    for hit in sorted(hit for needle in needles for hit in _all(view, needle)):
-        if hit < looked:
-            continue
-        start, end = _run_around(view, hit, max(0, hit - BASE64_REACH), min(len(view), hit + BASE64_REACH))
-        looked = end
-        if end - start < shortest:
-            continue
+    for start, end in _stretches(view, needles, shortest):
         run = view[start:end]
         for offset, data in _decoded(run):
             found = _decoded_token(data, wanted)
@@ -217,13 +217,32 @@ def _base64_spans(view: str, secrets: list[str]) -> Iterator[Span]:
                 break
 
 
+def _stretches(view: str, needles: Iterable[str], shortest: int) -> Iterator[tuple[int, int]]:
+    """The stretches of base64 in ``view`` worth decoding: the runs around each needle, or (when
+    needles abound, as in text made of look-alikes) every run of ``shortest`` characters or more,
+    in overlapping pieces."""
+    hits: list[int] = []
+    for needle in needles:
+        hits += itertools.islice(_all(view, needle), _MOST_HITS - len(hits))
+    if len(hits) < _MOST_HITS:
+        looked = 0
+        for hit in sorted(hits):
+            if hit >= looked:
+                start, end = _run_around(view, hit, max(0, hit - BASE64_REACH), min(len(view), hit + BASE64_REACH))
+                looked = end
+                if end - start >= shortest:
+                    yield start, end
+        return
+    for run in re.finditer(rf"[A-Za-z0-9+/_-]{{{shortest},}}={{0,2}}", view):
+        for start in range(run.start(), run.end(), BASE64_REACH):
+            yield start, min(run.end(), start + 2 * BASE64_REACH)
+
+
 def _decoded_token(data: bytes, wanted: list[bytes]) -> tuple[tuple[int, int], str, str] | None:
     """Where in ``data`` an ItsYou.online JWT or one of ``wanted`` is, its kind and its marker."""
-    if b"eyJ" in data:
-        for candidate in _BYTES_CANDIDATE.finditer(data):
-            claims = issued_claims(candidate.group().decode("ascii"))
-            if claims is not None:
-                return candidate.span(), JWT_KIND, marker(claims)
+    if b".eyJ" in data:
+        for start, end, kind, shown in _jwt_spans(data.decode("latin-1")):  # a character a byte
+            return (start, end), kind, shown
     for secret in wanted:
         at = data.find(secret)
         if at >= 0:
@@ -238,13 +257,41 @@ def _all(text: str, needle: str) -> Iterator[int]:
         start = text.find(needle, start + 1)
 
 
+def _word_start(text: str, end: int) -> int:
+    """Where the run of token characters (``[\\w-]``) that ends at ``end`` starts."""
+    start, step = end, 64
+    while start > 0:
+        back = text[max(0, start - step) : start][::-1]
+        length = _TOKEN_CHARS.match(back).end()  # type: ignore[union-attr]  # matches nothing at worst
+        start -= length
+        if length < len(back):
+            break
+        step *= 4
+    return start
+
+
+def _jwt_spans(text: str) -> Iterator[Span]:
+    """Each ItsYou.online JWT in ``text``: found from each ``.eyJ`` (where its claims begin), so
+    that the work grows with the text, however many look-alikes it holds."""
+    dot = text.find(".eyJ")
+    while dot >= 0:
+        claims_end = _TOKEN_CHARS.match(text, dot + 1).end()  # type: ignore[union-attr]
+        found = None
+        if SHORTEST_CLAIMS <= claims_end - dot - 1 <= LONGEST_CLAIMS and text[claims_end : claims_end + 1] == ".":
+            end = _SIGNATURE.match(text, claims_end + 1).end()  # type: ignore[union-attr]
+            low, high = max(_word_start(text, dot), dot - LONGEST_HEADER), dot - SHORTEST_HEADER + 3
+            start, tries = text.rfind("eyJ", low, high), 0  # the shortest header first: text may be glued on
+            while start >= 0 and tries < 16 and found is None:
+                claims = issued_claims(text[start:end])
+                found = None if claims is None else (start, end, JWT_KIND, marker(claims))
+                start, tries = text.rfind("eyJ", low, start), tries + 1
+        if found is not None:
+            yield found
+        dot = text.find(".eyJ", found[1] if found else claims_end)
+
+
 def _view_spans(view: str, secrets: list[str]) -> list[Span]:
-    found: list[Span] = []
-    if "eyJ" in view:
-        for match in _CANDIDATE.finditer(view):
-            claims = issued_claims(match.group())
-            if claims is not None:
-                found.append((match.start(), match.end(), JWT_KIND, marker(claims)))
+    found: list[Span] = list(_jwt_spans(view)) if ".eyJ" in view else []
     for secret in secrets:
         start = view.find(secret)
         while start >= 0:

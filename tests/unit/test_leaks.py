@@ -152,3 +152,20 @@ def test_escaped_dots_zero_width_characters_and_base64_are_seen_through():
     assert leaks.mask(base64.b64encode(b"s=" + SECRET.encode()).decode(), [SECRET])[1] == [leaks.SECRET_KIND]
     plain = base64.b64encode(bytes(range(256)) * 40).decode()  # base64 of nothing secret: left alone
     assert leaks.mask(plain + "&#46;%2E", [SECRET]) == (plain + "&#46;%2E", [])
+
+
+def test_look_alikes_cost_what_the_text_costs_and_tokens_among_them_are_found():
+    token, other = issued(username="alice"), issued(username="bob")
+    masked, removed = leaks.mask(f"{token}\n{other}")  # one line each, glued once the break is left out
+    assert removed == ["JWT", "JWT"] and "username alice" in masked and "username bob" in masked
+    for flood in ("eyJ" * 400_000, ".eyJ" * 300_000, "eyJa.eyJb." * 120_000, "ZXlK" * 300_000, "ZXlK " * 240_000):
+        started = time.perf_counter()
+        masked, removed = leaks.mask(flood + token + flood, [SECRET])
+        assert removed == ["JWT"] and time.perf_counter() - started < 5  # was minutes for the first two
+
+
+def test_base64_among_many_look_alikes_is_still_decoded():
+    token = issued(username="alice")
+    text = "V5S " * 3000 + base64.b64encode(b"xx" + token.encode()).decode() + " ZXlK" * 3000
+    masked, removed = leaks.mask(text)
+    assert removed == ["JWT"] and masked.startswith("V5S V5S") and masked.endswith("ZXlK ZXlK")
