@@ -361,12 +361,6 @@ def mask(text: str, secrets: Iterable[str] = ()) -> tuple[str, list[str]]:
     return masked, removed
 
 
-def string_slots(container: dict[str, Any] | list[Any], key: Any) -> Iterator[Slot]:
-    """Every string at or under ``container[key]`` (JSON data), as a slot one can read or replace."""
-    for group in text_groups(container, key):
-        yield from group
-
-
 def _stream_text(item: Any) -> list[Slot] | None:
     """The slots of a stream output's text (a string or a list of lines), else None."""
     if not isinstance(item, dict) or item.get("output_type") != "stream" or "text" not in item:

@@ -67,7 +67,7 @@ def test_every_string_of_a_notebook_part_is_a_slot_one_can_replace():
     }
     seen = {}
     for place, holder, key in leaks.notebook_parts(notebook):
-        for slot, name in leaks.string_slots(holder, key):
+        for slot, name in (slot for group in leaks.text_groups(holder, key) for slot in group):
             seen.setdefault((place.cell, place.part), set()).add(slot[name])
             slot[name] = slot[name].upper()
     assert seen == {
@@ -119,7 +119,8 @@ def test_an_nbformat_3_notebook_has_its_cells_in_worksheets():
     seen = {
         (place.cell, place.part, slot[name])
         for place, holder, key in leaks.notebook_parts(notebook)
-        for slot, name in leaks.string_slots(holder, key)
+        for group in leaks.text_groups(holder, key)
+        for slot, name in group
     }
     assert seen == {
         (1, "source", "b"),
