@@ -393,6 +393,7 @@ def in_a_kernel_of(server, code: str) -> str:
     client.start_channels()
     printed: list[str] = []
     try:
+        client.wait_for_ready(timeout=60)  # else the first output may go out before IOPub listens
         hook = lambda message: printed.append(message["content"].get("text", ""))  # noqa: E731
         client.execute_interactive(code, timeout=60, output_hook=hook)
     finally:
