@@ -101,7 +101,7 @@ def login(
     transport: Transport | None = None,
     code_grant: Callable[[Transport, LoginRequest, str], AccessToken] | None = None,
     on_renew: Callable[[JWT], None] | None = None,
-    handed: str | None = None,
+    handed: JWT | None = None,
 ) -> LoginResult:
     """Run the flow of ``request`` with ``secret``; the result's auth keeps the JWT fresh.
 
@@ -189,7 +189,7 @@ def _login(request, secret, remember, fresh, notice, transport, code_grant, on_r
 FROM_HUB = "the hub's ItsYou.online login"
 
 
-def _from_the_hub(request: LoginRequest, handed: str, transport: Transport | None, on_renew) -> LoginResult:
+def _from_the_hub(request: LoginRequest, handed: JWT, transport: Transport | None, on_renew) -> LoginResult:
     """The user's JWT that the hub handed this server, refreshed (one request); derived for the
     audiences or scopes the request asks beyond it (one more)."""
     if not request.want_jwt:

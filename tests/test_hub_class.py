@@ -73,6 +73,19 @@ def open_notebook(hub: ClassHub, page, user: str):
     return panel
 
 
+def in_their_own_browsers(browser, hub: ClassHub, log_in) -> dict:
+    """Each user in a browser context of their own, logged in to the hub by ``log_in(page,
+    user)``, their login notebook open: {user: (context, page, notebook panel)}."""
+    pages = {}
+    for user in PASSWORDS:
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        log_in(page, user)
+        pages[user] = (context, page, open_notebook(hub, page, user))
+    return pages
+
+
 def student_processes(user: str) -> list[int]:
     """The processes of ``user``'s server and kernels (found by their hub environment)."""
     found = []
@@ -134,14 +147,12 @@ def test_hub_login_each_student_gets_their_own_jwt_and_no_secret(tmp_path, brows
     """``hub_login=True``: the hub logs users in with ItsYou.online; ``%iyo_token`` alone."""
     hub = start_hub(tmp_path, True, ["%load_ext iyo_magic", "%iyo_token", "%iyo_token --status"])
     try:
-        pages = {}
-        for user in PASSWORDS:
-            context = browser.new_context()
-            page = context.new_page()
-            page.set_default_timeout(60_000)
+
+        def log_in(page, user):
             page.goto(f"{hub.url}/hub/oauth_login")
             sign_in_at_iyo(page, user)
-            pages[user] = (context, page, open_notebook(hub, page, user))
+
+        pages = in_their_own_browsers(browser, hub, log_in)
         for user, (_, page, panel) in pages.items():
             run_all(page, panel.get_by_text(f"iyo: {user}"))
             panel.get_by_text("from the hub's ItsYou.online login (no client secret in this kernel)").wait_for()
@@ -176,16 +187,14 @@ def test_broker_each_student_gets_their_own_jwt_and_no_secret(tmp_path, browser)
     """``hub_login=False``: the hub logs in otherwise; the broker runs the code flow."""
     hub = start_hub(tmp_path, False, ["%load_ext iyo_magic", "%iyo_token -f code --no-browser", "%iyo_token --status"])
     try:
-        pages = {}
-        for user in PASSWORDS:
-            context = browser.new_context()
-            page = context.new_page()
-            page.set_default_timeout(60_000)
+
+        def log_in(page, user):
             page.goto(f"{hub.url}/hub/login")
             page.locator("#username_input").fill(user)
             page.locator("#password_input").fill(hub.hub_password)
             page.locator("#login_submit").click()
-            pages[user] = (context, page, open_notebook(hub, page, user))
+
+        pages = in_their_own_browsers(browser, hub, log_in)
 
         # Forged forwarding headers and anonymous requests to alice's server change nothing.
         for method in ("OPTIONS", "GET"):

@@ -88,3 +88,17 @@ def test_the_form_with_no_secret_uses_the_hub_login(ip, handed):
     assert ip.user_ns["iyo_jwt"].username == "alice"
     assert "from the hub&#x27;s ItsYou.online login" in form.message.value or "from the hub's" in form.message.value
     assert handed.reveal() not in form.message.value
+
+
+def test_a_failed_hub_login_leaves_no_frame_holding_the_jwt(handed):
+    """What %xmode Verbose prints of a failed login: the frames' locals show the handed JWT masked."""
+    import traceback
+
+    from iyo_magic import IyoError, LoginRequest, login
+    from iyo_magic.notebook.login_path import handed_jwt
+
+    request = LoginRequest(client_id=ALICE_APP, base_url="http://127.0.0.1:9")  # nothing answers there
+    with pytest.raises(IyoError) as failed:
+        login(request, "", handed=handed_jwt(request))
+    shown = " ".join(repr(v) for frame, _ in traceback.walk_tb(failed.tb) for v in frame.f_locals.values())
+    assert handed.reveal() not in shown and "JWT (masked)" in shown

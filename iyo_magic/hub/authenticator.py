@@ -14,7 +14,6 @@ class's secret. What ItsYou.online needs on top:
 
 from __future__ import annotations
 
-import json
 import time
 from inspect import isawaitable
 from urllib.parse import urlencode
@@ -25,8 +24,10 @@ from tornado import web
 from tornado.httpclient import HTTPClientError
 from traitlets import Unicode, default
 
+from ..errors import OAuthError
 from ..oauth.protocol import ACCESS_TOKEN_SCHEME, JWT_PATH, JWT_REFRESH_PATH, JWT_SCHEME, OFFLINE_ACCESS
 from ..settings import HUB_JWT_ENV
+from ..tokens import JWT
 
 #: Where the JWT is kept in the user's auth state (encrypted by the hub).
 JWT_KEY = "iyo_jwt"
@@ -34,18 +35,6 @@ JWT_KEY = "iyo_jwt"
 
 def _memberof(organization: str) -> str:
     return f"user:memberof:{organization}"
-
-
-def _expires_at(jwt: str) -> float:
-    """The JWT's ``exp`` (no signature check: the hub got it from ItsYou.online itself)."""
-    import base64
-
-    try:
-        payload = jwt.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return float(claims["exp"])
-    except (IndexError, KeyError, TypeError, ValueError):
-        return 0.0
 
 
 #: How long a used or refused ``state`` is remembered (a code lives 10 s; the hub's state cookie 10 min).
@@ -142,12 +131,16 @@ class IyoOAuthenticator(GenericOAuthenticator):
     async def _jwt_for(self, access_token: str) -> str:
         """The user's refreshable JWT for the class, asked with their access token (no secret)."""
         query = urlencode({"scope": f"{_memberof(self.organization)},{OFFLINE_ACCESS}"})
+        return await self._ask(f"{JWT_PATH}?{query}", ACCESS_TOKEN_SCHEME, access_token, "the user's JWT")
+
+    async def _ask(self, path: str, scheme: str, token: str, what: str) -> str:
+        """``GET path`` at ItsYou.online with ``Authorization: scheme token``: the JWT it answers."""
         answer = await self.httpfetch(
-            f"{self.iyo_url.rstrip('/')}{JWT_PATH}?{query}",
-            "asking ItsYou.online for the user's JWT",
+            f"{self.iyo_url.rstrip('/')}{path}",
+            f"asking ItsYou.online for {what}",
             parse_json=False,
             method="GET",
-            headers={"Authorization": f"{ACCESS_TOKEN_SCHEME} {access_token}"},
+            headers={"Authorization": f"{scheme} {token}"},
             validate_cert=self.validate_server_cert,
         )
         return answer.body.decode().strip()
@@ -161,21 +154,20 @@ class IyoOAuthenticator(GenericOAuthenticator):
         if not jwt:
             return False
         try:
-            answer = await self.httpfetch(
-                f"{self.iyo_url.rstrip('/')}{JWT_REFRESH_PATH}",
-                "refreshing the user's JWT",
-                parse_json=False,
-                method="GET",
-                headers={"Authorization": f"{JWT_SCHEME} {jwt}"},
-                validate_cert=self.validate_server_cert,
-            )
+            state[JWT_KEY] = await self._ask(JWT_REFRESH_PATH, JWT_SCHEME, jwt, "the user's refreshed JWT")
         except HTTPClientError as error:
             if error.code in (400, 401, 403):
                 return False  # a definite no: log in again
-            # ItsYou.online failed (5xx, no answer): keep the JWT while it is still valid
-            return _expires_at(jwt) > time.time() + 60
-        state[JWT_KEY] = answer.body.decode().strip()
+            return _still_good(jwt)  # ItsYou.online failed (5xx, no answer): keep it while valid
         return {"name": user.name, "auth_state": state}
+
+
+def _still_good(jwt: str) -> bool:
+    """Whether the JWT has a minute left (read unverified: the hub got it from ItsYou.online)."""
+    try:
+        return JWT(jwt).expires_in > 60
+    except OAuthError:
+        return False
 
 
 def hand_jwt_to_server(spawner, auth_state: dict | None) -> None:

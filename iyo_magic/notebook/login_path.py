@@ -28,6 +28,7 @@ from .variables import TokenVariables
 
 if TYPE_CHECKING:
     from ..browser.options import BrowserOptions
+    from ..tokens import JWT
 
 
 class SecretSource:
@@ -230,19 +231,20 @@ def request_from(settings: dict[str, Any], **given: Any) -> LoginRequest:
     return LoginRequest(**base, **{k: v for k, v in given.items() if v is not None})
 
 
-def handed_jwt(request: LoginRequest) -> str | None:
+def handed_jwt(request: LoginRequest) -> JWT | None:
     """The user's own JWT that a JupyterHub class handed this server (``$IYO_HUB_JWT``, see
-    ``iyo_magic.hub``), when it is for the request's organization; else None."""
+    ``iyo_magic.hub``), when it is for the request's organization; else None. A masked value, so
+    that no traceback frame shows it."""
     text = os.environ.get(HUB_JWT_ENV, "").strip()
     if not text:
         return None
     from ..tokens import JWT
 
     try:
-        azp = JWT(text).azp
+        handed = JWT(text)
     except OAuthError:
         raise ConfigError(f"${HUB_JWT_ENV} holds no JWT; ask the hub's admin") from None
-    return text if request.client_id in ("", azp) else None
+    return handed if request.client_id in ("", handed.azp) else None
 
 
 def without_secret(request: LoginRequest) -> str:
