@@ -3,6 +3,7 @@ under ``/user/alice/``, as on JupyterHub and Binder) and the stand-ins, over rea
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import signal
@@ -382,24 +383,31 @@ def test_the_page_and_the_proxy_answer_their_own_403_when_unauthenticated_access
         assert callback(server, state="state-Unknown-6", code="c").status_code == 400  # logged in: the page itself
 
 
-def in_a_kernel_of(server, code: str) -> str:
+def in_a_kernel_of(server, setup: str, expression: str) -> str:
     """Start a kernel through ``server``'s API (so it inherits the server's environment), run
-    ``code`` in it, and return what it printed."""
+    ``setup`` in it and return ``expression``'s value as text. The value comes back in the execute
+    reply on the shell channel, so nothing depends on IOPub or the heartbeat being ready (both
+    can lag under the lowest jupyter_client)."""
     from jupyter_client import BlockingKernelClient
 
     kernel = owner_request(server, "api/kernels", method="POST").json()["id"]
     client = BlockingKernelClient(connection_file=str(server["runtime"] / f"kernel-{kernel}.json"))
     client.load_connection_file()
     client.start_channels()
-    printed: list[str] = []
     try:
-        client.wait_for_ready(timeout=60)  # else the first output may go out before IOPub listens
-        hook = lambda message: printed.append(message["content"].get("text", ""))  # noqa: E731
-        client.execute_interactive(code, timeout=60, output_hook=hook)
+        asked = client.execute(setup, silent=True, user_expressions={"value": f"str({expression})"})
+        deadline = time.monotonic() + 60
+        while True:
+            reply = client.get_shell_msg(timeout=max(deadline - time.monotonic(), 0.1))
+            if reply["parent_header"].get("msg_id") == asked:
+                break
     finally:
         client.stop_channels()
         owner_request(server, f"api/kernels/{kernel}", method="DELETE")
-    return "".join(printed).strip()
+    assert reply["content"]["status"] == "ok", reply["content"]
+    value = reply["content"]["user_expressions"]["value"]
+    assert value["status"] == "ok", value
+    return ast.literal_eval(value["data"]["text/plain"])
 
 
 #: Under a shell that is PID 1 and passes SIGTERM on: the command is PID 2 in every such namespace
@@ -426,14 +434,14 @@ def test_two_servers_sharing_a_runtime_directory_each_give_their_kernels_their_o
     runtime = tmp_path / "runtime"
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    asks = "from iyo_magic.browser.server_return import server_callback; print(server_callback())"
+    asks = ("from iyo_magic.browser.server_return import server_callback", "server_callback()")
     prefix = own_pid_namespace()
     with contextlib.ExitStack() as servers:
         a = servers.enter_context(running_jupyter(tmp_path / "a", runtime=runtime, base="/user/a/", prefix=prefix))
         b = servers.enter_context(running_jupyter(tmp_path / "b", runtime=runtime, base="/user/b/", prefix=prefix))
         assert a["id"] != b["id"]
-        assert in_a_kernel_of(a, asks) == f"{a['url']}iyo/callback?"
-        assert in_a_kernel_of(b, asks) == f"{b['url']}iyo/callback?"
+        assert in_a_kernel_of(a, *asks) == f"{a['url']}iyo/callback?"
+        assert in_a_kernel_of(b, *asks) == f"{b['url']}iyo/callback?"
 
 
 def test_a_deleted_or_replaced_marker_is_written_again(jupyter):
