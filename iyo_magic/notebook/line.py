@@ -8,9 +8,11 @@ word, without reaching into argparse.
 
 from __future__ import annotations
 
+import argparse
 from typing import Any, Callable, Protocol, cast
 
-from IPython.core.magic_arguments import MagicArgumentParser
+from IPython.core.error import UsageError
+from IPython.utils.process import arg_split
 
 from .options import OPTIONS, Option
 
@@ -18,11 +20,32 @@ from .options import OPTIONS, Option
 TAKES_VALUE = {flag: option.kind not in ("on", "off") for option in OPTIONS for flag in option.flags}
 
 
+class LineParser(argparse.ArgumentParser):
+    """The magic's parser: a bad line is a `UsageError` (never an exit), and the help is laid out
+    as IPython lays out a magic's (its formatter is imported only when someone asks for help)."""
+
+    def __init__(self, prog: str, description: str | None) -> None:
+        super().__init__(prog=prog, description=description, add_help=False)
+
+    def error(self, message: str) -> Any:
+        raise UsageError(message)
+
+    def parse_argstring(self, line: str) -> argparse.Namespace:
+        """Split ``line`` as a shell would (an unbalanced quote is a `ValueError`) and parse it."""
+        return self.parse_args(arg_split(line, strict=True))
+
+    def format_help(self) -> str:
+        from IPython.core.magic_arguments import MagicHelpFormatter
+
+        self.formatter_class = MagicHelpFormatter
+        return super().format_help()
+
+
 class OptionedMagic(Protocol):
     """A magic that `with_options` gave its options."""
 
     #: The magic's parser (built on first use).
-    parser_for_line: Callable[[], MagicArgumentParser]
+    parser_for_line: Callable[[], LineParser]
     #: Its full help, which IPython's ``%iyo_token?`` reads.
     getdoc: Callable[[], str]
 
@@ -34,9 +57,9 @@ def with_options(func: Callable[..., Any]) -> OptionedMagic:
     options in their groups) when ``%iyo_token?`` asks (IPython calls ``getdoc()`` first), so
     ``%load_ext`` does not pay for formatting help that nobody reads."""
     description = func.__doc__
-    built: list[MagicArgumentParser] = []
+    built: list[LineParser] = []
 
-    def parser() -> MagicArgumentParser:
+    def parser() -> LineParser:
         if not built:
             built.append(_parser(description))
         return built[0]
@@ -47,8 +70,8 @@ def with_options(func: Callable[..., Any]) -> OptionedMagic:
     return magic
 
 
-def _parser(description: str | None) -> MagicArgumentParser:
-    parser = MagicArgumentParser("iyo_token", description=description)
+def _parser(description: str | None) -> LineParser:
+    parser = LineParser("iyo_token", description)
     sections: dict[str, Any] = {}
     for option in OPTIONS:
         if option.flags:
