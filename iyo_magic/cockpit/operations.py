@@ -20,7 +20,6 @@ from urllib.parse import quote
 
 from ..errors import CockpitError
 from .paths import decoded, moves_the_path
-from .results import result_of
 
 if TYPE_CHECKING:
     import requests
@@ -76,6 +75,8 @@ def operation(
             payload = {name: values.pop(name) for name in body if values.get(name) is not None}
             query = {name: _query_value(value) for name, value in values.items() if value is not None}
             response = self.request(method, url, params=query or None, json=payload if body else None)
+            from .results import result_of  # the tables' module: on the first call, not at login
+
             result = result_of(response, shows)
             if local.get("wait"):
                 return follow(self, str(repository), result, timeout=local["timeout"])
@@ -467,6 +468,8 @@ class CockpitOperations:
         """
         headers = {"X-GitHub-Event": _header_argument("github_webhook", "event", event)}
         response = self.request("POST", "/webhooks/github", json=payload, headers=headers)
+        from .results import result_of
+
         return result_of(response, "record")
 
     @operation("POST", "/webhooks/events", body=("command", "tags", "payload"), shows="record")
