@@ -61,3 +61,12 @@ def test_readme_links_resolve_where_the_package_page_shows_it():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     targets = re.findall(r"\]\(([^)\s]+)\)", readme)
     assert targets and not [t for t in targets if not t.startswith(("https://", "#"))]
+
+
+def test_the_cockpit_client_loads_its_tables_on_its_first_call_not_at_login():
+    code = (
+        "import sys; import iyo_magic.cockpit.session;"
+        "print(sorted(m for m in ('iyo_magic.cockpit.results', 'iyo_magic.cockpit.timeline') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr
