@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..durations import utc_time
 from ..errors import CockpitError, MissingExtra
+from .timeline import STATE_COLOURS
 
 if TYPE_CHECKING:  # for annotations only: requests is imported by whoever sends the request
     import requests
@@ -25,17 +26,6 @@ if TYPE_CHECKING:  # for annotations only: requests is imported by whoever sends
 
 #: A table shows at most this many rows.
 SHOWN_ROWS = 100
-#: Each state's colour, in the tables and the pictures (``cockpit.timeline``).
-STATE_COLOURS = {
-    "ok": "#1b7f3b",
-    "error": "#b00020",
-    "running": "#a87000",
-    "scheduled": "#2a62c9",
-    "new": "#777777",
-    "changed": "#8a4fb5",
-    "disabled": "#bbbbbb",
-}
-OTHER_COLOUR = "#333333"
 
 
 def result_of(response: requests.Response, shows: str) -> Any:
@@ -253,7 +243,7 @@ def _cell(column: str, value: Any) -> str:
 
 
 def _state(state: Any) -> str:
-    colour = STATE_COLOURS.get(str(state), OTHER_COLOUR)
+    colour = STATE_COLOURS.get(str(state), "#333")
     return f"<span class='iyo-state' style='color:{colour};font-weight:bold'>{escape(str(state))}</span>"
 
 

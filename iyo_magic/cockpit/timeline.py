@@ -17,11 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 from ..durations import utc_time
 from ..errors import CockpitError, MissingExtra
-from .results import OTHER_COLOUR, STATE_COLOURS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+#: Each state's colour, in the tables and the pictures.
+STATE_COLOURS = {
+    "ok": "#1b7f3b",
+    "error": "#b00020",
+    "running": "#a87000",
+    "scheduled": "#2a62c9",
+    "new": "#777777",
+    "changed": "#8a4fb5",
+    "disabled": "#bbbbbb",
+}
+OTHER_COLOUR = "#333333"
 #: The legend's order, and the drawing's: what comes later lies on top, so failures show.
 STATES = ("ok", "new", "changed", "disabled", "scheduled", "running", "error")
 WIDTH = 10.0  # inches
