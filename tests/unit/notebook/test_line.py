@@ -51,10 +51,13 @@ def test_an_unbalanced_quote_is_a_value_error_as_in_ipythons_parser():
 def test_loading_and_parsing_leave_ipythons_magic_arguments_unimported():
     code = (
         "import sys; from IPython.core.interactiveshell import InteractiveShell;"
-        "ip = InteractiveShell.instance(); ip.run_line_magic('load_ext', 'iyo_magic');"
-        "from iyo_magic.notebook.magic import IyoMagics;"
+        "ip = InteractiveShell.instance(); print('IPython.core.magic_arguments' in sys.modules);"
+        "ip.run_line_magic('load_ext', 'iyo_magic');"
         "ip.magics_manager.registry['IyoMagics'].iyo_token.parser_for_line().parse_argstring('--aud x');"
         "print('IPython.core.magic_arguments' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.stdout.strip() == "False", out.stderr
+    before, after = out.stdout.split()
+    if before == "True":  # older IPythons import it for their own magics at start
+        pytest.skip("this IPython imports magic_arguments itself")
+    assert after == "False", out.stderr
