@@ -38,11 +38,12 @@ def refreshable_jwt(standins, lifetime: int | None = None) -> JWT:
 
 
 def refresh(standins, jwt: JWT | None):
+    """What the hub's ``refresh_user`` answers for alice, whose auth state holds ``jwt``."""
     from iyo_magic.hub.authenticator import JWT_KEY, IyoOAuthenticator
 
     authenticator = IyoOAuthenticator(organization=CLASS, iyo_url=standins.iyo_url, client_secret="hub-only")
     state = None if jwt is None else {JWT_KEY: jwt.reveal(), "scope": []}
-    return asyncio.run(authenticator.refresh_user(HubUser(state))), JWT_KEY
+    return asyncio.run(authenticator.refresh_user(HubUser(state)))
 
 
 def answering(status: int):
@@ -50,10 +51,12 @@ def answering(status: int):
 
 
 def test_a_good_login_gets_a_renewed_jwt(standins):
+    from iyo_magic.hub.authenticator import JWT_KEY
+
     jwt = refreshable_jwt(standins)
-    renewed, key = refresh(standins, jwt)
+    renewed = refresh(standins, jwt)
     assert renewed["name"] == ALICE["username"]
-    fresh = JWT(renewed["auth_state"][key])
+    fresh = JWT(renewed["auth_state"][JWT_KEY])
     assert fresh.reveal() != jwt.reveal() and fresh.identity == jwt.identity
 
 
@@ -61,20 +64,20 @@ def test_a_good_login_gets_a_renewed_jwt(standins):
 def test_a_definite_no_means_log_in_again(standins, monkeypatch, status):
     jwt = refreshable_jwt(standins)
     monkeypatch.setattr(standins.iyo, "on_refresh", answering(status))
-    assert refresh(standins, jwt)[0] is False
+    assert refresh(standins, jwt) is False
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_a_server_error_keeps_a_jwt_that_is_still_good(standins, monkeypatch, status):
     monkeypatch.setattr(standins.iyo, "on_refresh", answering(status))
-    assert refresh(standins, refreshable_jwt(standins))[0] is True  # the hub keeps its auth state
+    assert refresh(standins, refreshable_jwt(standins)) is True  # the hub keeps its auth state
 
 
 def test_a_server_error_with_a_jwt_near_its_end_means_log_in_again(standins, monkeypatch):
     jwt = refreshable_jwt(standins, lifetime=30)  # less than the minute a spawn needs
     monkeypatch.setattr(standins.iyo, "on_refresh", answering(500))
-    assert refresh(standins, jwt)[0] is False
+    assert refresh(standins, jwt) is False
 
 
 def test_no_jwt_in_the_auth_state_means_log_in_again(standins):
-    assert refresh(standins, None)[0] is False
+    assert refresh(standins, None) is False

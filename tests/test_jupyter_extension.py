@@ -397,10 +397,10 @@ def in_a_kernel_of(server, setup: str, expression: str) -> str:
     try:
         asked = client.execute(setup, silent=True, user_expressions={"value": f"str({expression})"})
         deadline = time.monotonic() + 60
-        while True:
+        reply = client.get_shell_msg(timeout=60)
+        while reply["parent_header"].get("msg_id") != asked:  # another request's reply: not ours
+            assert time.monotonic() < deadline, "the kernel did not answer within 60 s"
             reply = client.get_shell_msg(timeout=max(deadline - time.monotonic(), 0.1))
-            if reply["parent_header"].get("msg_id") == asked:
-                break
     finally:
         client.stop_channels()
         owner_request(server, f"api/kernels/{kernel}", method="DELETE")

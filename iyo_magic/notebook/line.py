@@ -31,7 +31,7 @@ class LineParser(argparse.ArgumentParser):
         raise UsageError(message)
 
     def parse_argstring(self, line: str) -> argparse.Namespace:
-        """Split ``line`` as a shell would (an unbalanced quote is a `ValueError`) and parse it."""
+        """Split ``line`` as IPython splits a magic's line (an unbalanced quote is a `ValueError`) and parse it."""
         return self.parse_args(arg_split(line, strict=True))
 
     def format_help(self) -> str:
